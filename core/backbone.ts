@@ -1,0 +1,89 @@
+/**
+ * The Backbone interface: builds the network body for an engine. Input:
+ * `[batch, d, h, w, 1]` normalised intensities plus the coordinate grid;
+ * output: a feature map whose channels and stride it publishes. Owns its
+ * weights' save/load and its ONNX export.
+ *
+ * @module
+ */
+
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import type { Engine } from "./engine/engine.ts";
+import type { OnnxGraphBuilder } from "./onnx/graph.ts";
+import { definer } from "./plugin.ts";
+import type { Rng } from "./random.ts";
+
+/** The published shape of a feature map. */
+export interface FeatureSpec {
+  /** Channels of the feature map. */
+  readonly channels: number;
+  /** Input voxels per feature cell on each axis. */
+  readonly stride: number;
+}
+
+/** Weights by name: every trainable parameter and every running statistic. */
+export type NamedWeights = Map<
+  string,
+  { readonly shape: readonly number[]; readonly data: Float32Array }
+>;
+
+/** A built network with its variables on one engine. */
+export interface Network<Inputs extends unknown[]> {
+  /** Runs the network; the caller disposes of the result. */
+  apply(...inputs: Inputs): tfTypes.Tensor5D;
+  /** Variables the optimizer updates. */
+  readonly trainable: readonly tfTypes.Variable[];
+  /** Every weight (trainable and running statistics), copied out. */
+  getWeights(): NamedWeights;
+  /** Loads weights; throws a ShapeError or RangeError naming the first mismatch. */
+  setWeights(weights: NamedWeights): void;
+  /** Releases the variables. */
+  dispose(): void;
+}
+
+/**
+ * The backbone network: `apply(image, coord, training)`.
+ *
+ * - `image`: `[batch, d, h, w, 1]` float32, normalised intensity ((v − 128)/128, about −1..1);
+ *   d, h, w multiples of {@linkcode Backbone.maxStride}.
+ * - `coord`: `[batch, d/stride, h/stride, w/stride, 3]` float32, positions in −0.5..0.5.
+ * - result: `[batch, d/stride, h/stride, w/stride, output.channels]` float32.
+ */
+export type BackboneNetwork = Network<
+  [image: tfTypes.Tensor5D, coord: tfTypes.Tensor5D, training: boolean]
+>;
+
+/** Parameter and layer counts of a backbone. */
+export interface BackboneCounts {
+  /** Number of trainable parameters (running statistics excluded). */
+  readonly parameters: number;
+  /** Layers with weights (convolutions and transposed convolutions). */
+  readonly weightedLayers: number;
+  /** Layer objects counted the Caffe way (reference §2.2), backbone part only. */
+  readonly caffeLayers: number;
+}
+
+/** A network body. */
+export interface Backbone {
+  /** Channels and stride of the output feature map. */
+  readonly output: FeatureSpec;
+  /** Input sizes must be multiples of this. */
+  readonly maxStride: number;
+  /** Counts without building. */
+  counts(): BackboneCounts;
+  /** Creates the variables on `engine`, initialised from `rng`. */
+  build(engine: Engine, rng: Rng): BackboneNetwork;
+  /**
+   * Appends the network in inference mode to an ONNX graph whose inputs are
+   * named `inputs.image` (`[batch, d, h, w, 1]`) and `inputs.coord`; returns
+   * the output value name (`[batch, d/stride, h/stride, w/stride, channels]`).
+   */
+  exportOnnx(
+    network: BackboneNetwork,
+    graph: OnnxGraphBuilder,
+    inputs: { image: string; coord: string },
+  ): string;
+}
+
+/** Defines a backbone plugin. */
+export const defineBackbone = definer<"backbone", Backbone>("backbone");

@@ -1,0 +1,22 @@
+/**
+ * Pleura's core: interfaces (Segmenter, Backbone, AnchorHead, Miner, Loss),
+ * volumes and coordinates, the registry, experiments, engines, pipelines,
+ * FROC and the run store. Plugins import only this module.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./volume.ts";
+export * from "./logger.ts";
+export * from "./random.ts";
+export * from "./plugin.ts";
+export * from "./registry.ts";
+export * from "./segmenter.ts";
+export * from "./backbone.ts";
+export * from "./anchor_head.ts";
+export * from "./miner.ts";
+export * from "./loss.ts";
+export * from "./engine/engine.ts";
+export * from "./onnx/graph.ts";
+export * from "./run_store.ts";
