@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the CLI entry point is where output reaches the terminal
 /**
  * `pleura`: the command-line entry point and one of the two composition roots.
  * It takes the registry from `plugins/mod.ts` and hands it to core's commands.
