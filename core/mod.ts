@@ -8,6 +8,7 @@
 
 export * from "./errors.ts";
 export * from "./volume.ts";
+export * from "./io/mod.ts";
 export * from "./logger.ts";
 export * from "./random.ts";
 export * from "./plugin.ts";
