@@ -22,6 +22,8 @@ export interface ConfigIssue {
   received?: string;
   /** The file the value came from, if known. */
   file?: string;
+  /** Closest valid names ("did you mean"), for unknown ids and keys. */
+  suggestions?: string[];
 }
 
 /** Formats one issue as a single line: `path (plugin "id"): message`. */
@@ -32,6 +34,11 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   const parts = [`${where}: ${issue.message}`];
   if (issue.expected !== undefined) parts.push(`expected ${issue.expected}`);
   if (issue.received !== undefined) parts.push(`received ${issue.received}`);
+  if (issue.suggestions && issue.suggestions.length > 0) {
+    parts.push(
+      `did you mean ${issue.suggestions.map((s) => `"${s}"`).join(" or ")}?`,
+    );
+  }
   const file = issue.file ? ` in "${issue.file}"` : "";
   return parts.join(", ") + file;
 }

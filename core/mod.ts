@@ -21,3 +21,5 @@ export * from "./loss.ts";
 export * from "./engine/engine.ts";
 export * from "./onnx/graph.ts";
 export * from "./run_store.ts";
+export * from "./experiment.ts";
+export * from "./options.ts";

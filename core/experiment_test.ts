@@ -1,0 +1,350 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { z } from "zod";
+import { defineAnchorHead } from "./anchor_head.ts";
+import { defineBackbone } from "./backbone.ts";
+import { ConfigError, formatConfigIssue } from "./errors.ts";
+import {
+  canonicalJson,
+  closest,
+  experimentHash,
+  loadExperiment,
+  mergeExperiment,
+  parseSets,
+} from "./experiment.ts";
+import { defineLoss } from "./loss.ts";
+import { defineMiner } from "./miner.ts";
+import { createRegistry } from "./registry.ts";
+import { defineSegmenter } from "./segmenter.ts";
+
+// Minimal definitions: only their option schemas and published shapes matter here.
+const unused = () => {
+  throw new Error("not used in these tests");
+};
+const registry = createRegistry([
+  defineSegmenter({
+    id: "lung_reference",
+    description: "test segmenter",
+    options: z.object({
+      threshold_hu: z.number().default(-600).describe("Threshold"),
+    }),
+    create: () => ({ segment: unused }),
+  }),
+  defineBackbone({
+    id: "resunet",
+    description: "test backbone",
+    options: z.object({
+      preset: z.enum(["resunet150", "small"]).default("resunet150").describe(
+        "Preset",
+      ),
+      stride: z.int().default(4).describe("Output stride"),
+    }),
+    create: (options) => ({
+      output: { channels: 128, stride: options.stride },
+      maxStride: 16,
+      counts: unused,
+      build: unused,
+      exportOnnx: unused,
+    }),
+  }),
+  defineAnchorHead({
+    id: "rpn3d",
+    description: "test head",
+    options: z.object({
+      stride: z.int().default(4).describe("Stride"),
+    }),
+    create: (options) => ({
+      anchors: [10, 30, 60],
+      stride: options.stride,
+      countParameters: unused,
+      build: unused,
+      exportOnnx: unused,
+      targets: unused,
+      decode: unused,
+      nms: unused,
+    }),
+  }),
+  defineMiner({
+    id: "topk",
+    description: "test miner",
+    options: z.object({
+      k: z.int().min(1).default(2).describe("Negatives per sample"),
+      per_sample: z.boolean().default(true).describe("Per sample"),
+    }),
+    create: () => ({ select: unused }),
+  }),
+  defineMiner({
+    id: "random",
+    description: "test miner",
+    options: z.object({ k: z.int().min(1).default(2).describe("Count") }),
+    create: () => ({ select: unused }),
+  }),
+  defineLoss({
+    id: "balanced",
+    description: "test loss",
+    options: z.object({}),
+    create: () => ({ compute: unused }),
+  }),
+  defineLoss({
+    id: "weighted",
+    description: "test loss",
+    options: z.object({ lambda: z.number().default(1).describe("λ") }),
+    create: () => ({ compute: unused }),
+  }),
+]);
+
+const BASE = `
+name: base
+model:
+  segmenter: { plugin: lung_reference }
+  backbone: { plugin: resunet, options: { preset: resunet150 } }
+  anchor_head: { plugin: rpn3d }
+  miner: { plugin: topk, options: { k: 2, per_sample: false } }
+  loss: { plugin: balanced }
+train:
+  engine: cpu
+  lr_milestones: [0.5, 0.8]
+`;
+
+async function withFiles(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "pleura-exp-" });
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(join(dir, name, ".."), { recursive: true });
+      await Deno.writeTextFile(join(dir, name), text);
+    }
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+Deno.test("loadExperiment() fills defaults from section and plugin schemas", async () => {
+  await withFiles({ "base/base.yaml": BASE }, async (dir) => {
+    const experiment = await loadExperiment(
+      join(dir, "base/base.yaml"),
+      registry,
+    );
+    assert.equal(experiment.name, "base");
+    assert.deepEqual(experiment.model.miner, {
+      plugin: "topk",
+      options: { k: 2, per_sample: false },
+    });
+    assert.deepEqual(experiment.model.segmenter.options, {
+      threshold_hu: -600,
+    });
+    assert.equal(experiment.train.crop_size, 128);
+    assert.equal(experiment.eval.side, 144);
+    assert.deepEqual(experiment.data.train_subsets, [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+Deno.test("loadExperiment() merges extends deeply, replaces arrays and switched slots", async () => {
+  await withFiles({
+    "base/base.yaml": BASE,
+    "ablations/child.yaml": `
+extends: ../base/base.yaml
+model:
+  miner: { plugin: random, options: { k: 5 } }
+  backbone: { options: { preset: small } }
+train:
+  lr_milestones: [0.9]
+  lr_factors: [0.5]
+`,
+  }, async (dir) => {
+    const experiment = await loadExperiment(
+      join(dir, "ablations/child.yaml"),
+      registry,
+    );
+    // The name is not inherited: it defaults to the child's file stem.
+    assert.equal(experiment.name, "child");
+    // The switched slot is replaced whole: per_sample does not leak into random.
+    assert.deepEqual(experiment.model.miner, {
+      plugin: "random",
+      options: { k: 5 },
+    });
+    // The kept slot merges its options.
+    assert.deepEqual(experiment.model.backbone.options, {
+      preset: "small",
+      stride: 4,
+    });
+    assert.deepEqual(experiment.train.lr_milestones, [0.9]);
+    assert.equal(experiment.train.engine, "cpu");
+  });
+});
+
+Deno.test("loadExperiment() applies --set overrides parsed as YAML values", async () => {
+  await withFiles({ "e.yaml": BASE }, async (dir) => {
+    const experiment = await loadExperiment(join(dir, "e.yaml"), registry, {
+      set: [
+        "model.miner.options.k=3",
+        "train.augmentation.flip=false",
+        "data.test_subsets=[4, 5]",
+        "name=renamed",
+      ],
+    });
+    assert.equal(experiment.model.miner.options.k, 3);
+    assert.equal(experiment.train.augmentation.flip, false);
+    assert.deepEqual(experiment.data.test_subsets, [4, 5]);
+    assert.equal(experiment.name, "renamed");
+  });
+});
+
+Deno.test("loadExperiment() reports every problem at once with path, plugin and values", async () => {
+  await withFiles({
+    "bad.yaml": `
+model:
+  segmenter: { plugin: lung_referense }
+  backbone: { plugin: resunet, options: { preset: huge } }
+  anchor_head: { plugin: rpn3d }
+  miner: { plugin: topk, options: { k: "three", kk: 1 } }
+  loss: { plugin: balanced }
+train:
+  crop_size: 100
+  lr: -1
+trian: {}
+`,
+  }, async (dir) => {
+    const error = await configError(
+      loadExperiment(join(dir, "bad.yaml"), registry),
+    );
+    const byPath = new Map(error.issues.map((issue) => [issue.path, issue]));
+    const unknown = byPath.get("model.segmenter.plugin")!;
+    assert.match(unknown.message, /Unknown segmenter plugin "lung_referense"/);
+    assert.deepEqual(unknown.suggestions, ["lung_reference"]);
+    const k = byPath.get("model.miner.options.k")!;
+    assert.equal(k.pluginId, "topk");
+    assert.equal(k.expected, "number");
+    assert.equal(k.received, '"three"');
+    assert.match(byPath.get("model.miner.options")!.message, /"kk"/);
+    assert.equal(
+      byPath.get("model.backbone.options.preset")!.received,
+      '"huge"',
+    );
+    assert.equal(byPath.get("train.lr")!.expected, "> 0");
+    assert.deepEqual(byPath.get("trian")!.suggestions, ["train"]);
+    // The message lists each problem on its own line, naming the file.
+    assert.match(error.message, /bad\.yaml/);
+    assert.match(
+      error.message,
+      /model\.miner\.options\.k \(plugin "topk"\): Invalid type, expected number, received "three"/,
+    );
+  });
+});
+
+Deno.test("loadExperiment() runs cross-component checks", async () => {
+  await withFiles({ "e.yaml": BASE }, async (dir) => {
+    const error = await configError(
+      loadExperiment(join(dir, "e.yaml"), registry, {
+        set: [
+          "train.crop_size=72",
+          "model.anchor_head.options.stride=8",
+          "eval.margin=20",
+        ],
+      }),
+    );
+    const paths = error.issues.map((issue) => issue.path).sort();
+    assert.deepEqual(paths, [
+      "eval.margin",
+      "model.anchor_head.options.stride",
+      "train.crop_size",
+    ]);
+    assert.match(
+      formatConfigIssue(
+        error.issues.find((issue) => issue.path === "train.crop_size")!,
+      ),
+      /expected a multiple of 16, received 72/,
+    );
+  });
+});
+
+Deno.test("loadExperiment() names the file and line of invalid YAML", async () => {
+  await withFiles(
+    { "broken.yaml": "model:\n  miner: [unclosed\n" },
+    async (dir) => {
+      const error = await configError(
+        loadExperiment(join(dir, "broken.yaml"), registry),
+      );
+      assert.match(error.message, /broken\.yaml/);
+      assert.match(error.message, /Invalid YAML at line \d+/);
+    },
+  );
+});
+
+Deno.test("loadExperiment() rejects extends cycles and missing parents", async () => {
+  await withFiles({
+    "a.yaml": "extends: b.yaml\n",
+    "b.yaml": "extends: a.yaml\n",
+    "c.yaml": "extends: missing.yaml\n",
+  }, async (dir) => {
+    const cycle = await configError(
+      loadExperiment(join(dir, "a.yaml"), registry),
+    );
+    assert.match(cycle.message, /Cycle in extends/);
+    const missing = await configError(
+      loadExperiment(join(dir, "c.yaml"), registry),
+    );
+    assert.match(missing.message, /extends: Cannot read file/);
+  });
+});
+
+Deno.test("parseSets() rejects overrides without a path", () => {
+  assert.throws(
+    () => parseSets(["=3", "model..k=1"]),
+    (error: unknown) =>
+      error instanceof ConfigError && error.issues.length === 2 &&
+      /expected path=value/.test(error.message),
+  );
+});
+
+Deno.test("mergeExperiment() does not mutate its inputs", () => {
+  const base = { model: { miner: { plugin: "topk", options: { k: 2 } } } };
+  const copy = structuredClone(base);
+  mergeExperiment(base, { model: { miner: { options: { k: 9 } } } });
+  assert.deepEqual(base, copy);
+});
+
+Deno.test("canonicalJson() sorts keys so equal experiments hash equally", async () => {
+  assert.equal(
+    canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] }),
+    '{"a":[2,{"c":4,"d":3}],"b":1}',
+  );
+  await withFiles({
+    "a.yaml": BASE,
+    "b.yaml": BASE.replace(
+      "  engine: cpu",
+      "  engine: cpu\n  seed: 0",
+    ),
+  }, async (dir) => {
+    const a = await loadExperiment(join(dir, "a.yaml"), registry, {
+      set: ["name=x"],
+    });
+    const b = await loadExperiment(join(dir, "b.yaml"), registry, {
+      set: ["name=x"],
+    });
+    assert.equal(experimentHash(a), experimentHash(b));
+    const c = await loadExperiment(join(dir, "a.yaml"), registry, {
+      set: ["name=x", "train.seed=1"],
+    });
+    assert.notEqual(experimentHash(a), experimentHash(c));
+    assert.match(experimentHash(a), /^[0-9a-f]{64}$/);
+  });
+});
+
+Deno.test("closest() suggests ids within a small edit distance", () => {
+  assert.deepEqual(closest("topK", ["topk", "random", "all"]), ["topk"]);
+  assert.deepEqual(closest("zzzzzz", ["topk", "random"]), []);
+});
