@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { z } from "zod";
-import { defineAnchorHead } from "./anchor_head.ts";
-import { defineBackbone } from "./backbone.ts";
 import { ConfigError, formatConfigIssue } from "./errors.ts";
 import {
   canonicalJson,
@@ -12,86 +9,7 @@ import {
   mergeExperiment,
   parseSets,
 } from "./experiment.ts";
-import { defineLoss } from "./loss.ts";
-import { defineMiner } from "./miner.ts";
-import { createRegistry } from "./registry.ts";
-import { defineSegmenter } from "./segmenter.ts";
-
-// Minimal definitions: only their option schemas and published shapes matter here.
-const unused = () => {
-  throw new Error("not used in these tests");
-};
-const registry = createRegistry([
-  defineSegmenter({
-    id: "lung_reference",
-    description: "test segmenter",
-    options: z.object({
-      threshold_hu: z.number().default(-600).describe("Threshold"),
-    }),
-    create: () => ({ segment: unused }),
-  }),
-  defineBackbone({
-    id: "resunet",
-    description: "test backbone",
-    options: z.object({
-      preset: z.enum(["resunet150", "small"]).default("resunet150").describe(
-        "Preset",
-      ),
-      stride: z.int().default(4).describe("Output stride"),
-    }),
-    create: (options) => ({
-      output: { channels: 128, stride: options.stride },
-      maxStride: 16,
-      counts: unused,
-      build: unused,
-      exportOnnx: unused,
-    }),
-  }),
-  defineAnchorHead({
-    id: "rpn3d",
-    description: "test head",
-    options: z.object({
-      stride: z.int().default(4).describe("Stride"),
-    }),
-    create: (options) => ({
-      anchors: [10, 30, 60],
-      stride: options.stride,
-      countParameters: unused,
-      build: unused,
-      exportOnnx: unused,
-      targets: unused,
-      decode: unused,
-      nms: unused,
-    }),
-  }),
-  defineMiner({
-    id: "topk",
-    description: "test miner",
-    options: z.object({
-      k: z.int().min(1).default(2).describe("Negatives per sample"),
-      per_sample: z.boolean().default(true).describe("Per sample"),
-    }),
-    create: () => ({ select: unused }),
-  }),
-  defineMiner({
-    id: "random",
-    description: "test miner",
-    options: z.object({ k: z.int().min(1).default(2).describe("Count") }),
-    create: () => ({ select: unused }),
-  }),
-  defineLoss({
-    id: "balanced",
-    description: "test loss",
-    options: z.object({}),
-    create: () => ({ compute: unused }),
-  }),
-  defineLoss({
-    id: "weighted",
-    description: "test loss",
-    options: z.object({ lambda: z.number().default(1).describe("λ") }),
-    create: () => ({ compute: unused }),
-  }),
-]);
+import { optionsOnlyRegistry as registry } from "./testing/options_only_registry.ts";
 
 const BASE = `
 name: base

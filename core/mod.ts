@@ -22,4 +22,5 @@ export * from "./engine/engine.ts";
 export * from "./onnx/graph.ts";
 export * from "./run_store.ts";
 export * from "./experiment.ts";
+export * from "./ablation.ts";
 export * from "./options.ts";
