@@ -257,3 +257,282 @@ export function cubeIou(a: Cube, b: Cube): number {
   const union = a.diameter ** 3 + b.diameter ** 3 - inter;
   return union > 0 ? inter / union : 0;
 }
+
+// ---------------------------------------------------------------------------
+// Resampling and slicing
+
+/** How {@linkcode resample} interpolates: trilinear for images, nearest for masks and labels. */
+export type Interpolation = "linear" | "nearest";
+
+/**
+ * The grid {@linkcode resample} produces: `round(shape · spacing / target)`
+ * voxels per axis (at least 1).
+ *
+ * @param shape input voxels along (z, y, x)
+ * @param spacingMm input voxel size in mm
+ * @param targetSpacingMm output voxel size in mm
+ * @returns output voxels along (z, y, x)
+ * @example
+ * ```ts
+ * import { resampledShape } from "./volume.ts";
+ * resampledShape([300, 512, 512], [2.5, 0.7, 0.7], [1, 1, 1]); // [750, 358, 358]
+ * ```
+ */
+export function resampledShape(
+  shape: Zyx,
+  spacingMm: Zyx,
+  targetSpacingMm: Zyx,
+): Zyx {
+  return [0, 1, 2].map((axis) =>
+    Math.max(
+      1,
+      Math.round(shape[axis] * spacingMm[axis] / targetSpacingMm[axis]),
+    )
+  ) as unknown as Zyx;
+}
+
+/**
+ * Resamples a volume to a new voxel size, keeping its origin and direction,
+ * so a world point maps to the same place before and after.
+ *
+ * Output voxel j samples the input at continuous index `j · target / spacing`
+ * on each axis; indices past the last voxel take the edge value (edge mode
+ * "nearest"). The output shape is {@linkcode resampledShape} and its spacing
+ * is `targetSpacingMm` exactly.
+ *
+ * - `"linear"`: trilinear, computed as separable passes (x, then y per input
+ *   plane, then z between two cached planes) in float64. The result is a
+ *   `Float32Array`, except that an integer input gives the same integer type,
+ *   rounded with `Math.round` (half up); interpolated values never leave the
+ *   input's range, so no clamping is needed.
+ * - `"nearest"`: nearest neighbour (`round(index)`, half up), same array type
+ *   as the input: use it for masks and labels.
+ *
+ * @param volume the input volume
+ * @param targetSpacingMm output voxel size along (z, y, x) in mm, finite and > 0
+ * @param interpolation `"linear"` or `"nearest"`
+ * @returns a new volume on the resampled grid
+ * @throws {RangeError} for a non-positive or non-finite target spacing or an unknown interpolation
+ * @example
+ * ```ts
+ * import { createVolume, resample } from "./volume.ts";
+ * const v = createVolume(new Int16Array([0, 10, 20, 30]), [1, 1, 4]);
+ * resample(v, [1, 1, 0.5], "linear").data; // Int16Array [0, 5, 10, 15, 20, 25, 30, 30]
+ * ```
+ */
+export function resample(
+  volume: Volume,
+  targetSpacingMm: Zyx,
+  interpolation: Interpolation,
+): Volume {
+  for (const s of targetSpacingMm) {
+    if (!(Number.isFinite(s) && s > 0)) {
+      throw new RangeError(
+        `Cannot resample volume: target spacing is [${
+          targetSpacingMm.join(", ")
+        }] mm, expected finite values > 0`,
+      );
+    }
+  }
+  if (interpolation !== "linear" && interpolation !== "nearest") {
+    throw new RangeError(
+      `Cannot resample volume: interpolation is "${interpolation}", expected "linear" or "nearest"`,
+    );
+  }
+  if (voxelCount(volume.shape) === 0) {
+    throw new RangeError(
+      `Cannot resample volume: shape is [${
+        volume.shape.join(", ")
+      }], expected at least one voxel`,
+    );
+  }
+  const shape = resampledShape(
+    volume.shape,
+    volume.spacingMm,
+    targetSpacingMm,
+  );
+  const ratios = [0, 1, 2].map((a) => targetSpacingMm[a] / volume.spacingMm[a]);
+  const data = interpolation === "nearest"
+    ? resampleNearest(volume.data, volume.shape, shape, ratios)
+    : resampleLinear(volume.data, volume.shape, shape, ratios);
+  return createVolume(data, shape, {
+    spacingMm: [targetSpacingMm[0], targetSpacingMm[1], targetSpacingMm[2]],
+    originMm: volume.originMm,
+    direction: volume.direction,
+  });
+}
+
+/**
+ * The voxels of plane `z` (shape `[ny, nx]`, x fastest) as a view that shares
+ * the volume's buffer.
+ *
+ * @param volume the volume
+ * @param z plane index, an integer in `[0, shape[0])`
+ * @returns a subarray of `volume.data` of length `ny · nx`
+ * @throws {RangeError} when `z` is out of range
+ * @example
+ * ```ts
+ * import { createVolume, sliceZ } from "./volume.ts";
+ * const v = createVolume(new Int16Array([1, 2, 3, 4]), [2, 1, 2]);
+ * sliceZ(v, 1); // Int16Array [3, 4]
+ * ```
+ */
+export function sliceZ<T extends VoxelArray>(volume: Volume<T>, z: number): T {
+  const [nz, ny, nx] = volume.shape;
+  if (!Number.isInteger(z) || z < 0 || z >= nz) {
+    throw new RangeError(
+      `Cannot slice volume: z is ${z}, expected an integer in [0, ${nz})`,
+    );
+  }
+  return volume.data.subarray(z * ny * nx, (z + 1) * ny * nx) as T;
+}
+
+type VoxelArrayCtor = new (length: number) => VoxelArray;
+
+function isIntegerArray(data: VoxelArray): boolean {
+  return !(data instanceof Float32Array || data instanceof Float64Array);
+}
+
+/** Per-axis linear tables: lower index, upper index and weight of the upper one. */
+function linearTable(
+  n: number,
+  m: number,
+  ratio: number,
+): { lo: Int32Array; hi: Int32Array; w: Float64Array } {
+  const lo = new Int32Array(m), hi = new Int32Array(m);
+  const w = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    const c = j * ratio;
+    if (c >= n - 1) {
+      lo[j] = hi[j] = n - 1;
+      w[j] = 0;
+    } else {
+      const i = Math.floor(c);
+      lo[j] = i;
+      hi[j] = i + 1;
+      w[j] = c - i;
+    }
+  }
+  return { lo, hi, w };
+}
+
+function nearestTable(n: number, m: number, ratio: number): Int32Array {
+  const t = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    t[j] = Math.min(n - 1, Math.floor(j * ratio + 0.5));
+  }
+  return t;
+}
+
+function resampleNearest(
+  input: VoxelArray,
+  from: Zyx,
+  to: Zyx,
+  ratios: number[],
+): VoxelArray {
+  const [, ny, nx] = from;
+  const [mz, my, mx] = to;
+  const tz = nearestTable(from[0], mz, ratios[0]);
+  const ty = nearestTable(ny, my, ratios[1]);
+  const tx = nearestTable(nx, mx, ratios[2]);
+  const out = new (input.constructor as VoxelArrayCtor)(mz * my * mx);
+  let o = 0;
+  for (let z = 0; z < mz; z++) {
+    const zOff = tz[z] * ny * nx;
+    for (let y = 0; y < my; y++) {
+      const row = zOff + ty[y] * nx;
+      for (let x = 0; x < mx; x++) out[o++] = input[row + tx[x]];
+    }
+  }
+  return out;
+}
+
+function resampleLinear(
+  input: VoxelArray,
+  from: Zyx,
+  to: Zyx,
+  ratios: number[],
+): VoxelArray {
+  const [, ny, nx] = from;
+  const [mz, my, mx] = to;
+  const tz = linearTable(from[0], mz, ratios[0]);
+  const ty = linearTable(ny, my, ratios[1]);
+  const tx = linearTable(nx, mx, ratios[2]);
+  const integer = isIntegerArray(input);
+  const out: VoxelArray = integer
+    ? new (input.constructor as VoxelArrayCtor)(mz * my * mx)
+    : new Float32Array(mz * my * mx);
+  const planeSize = my * mx;
+  // Rows of the input plane that the y pass reads (downsampling skips some).
+  const rowNeeded = new Uint8Array(ny);
+  for (let y = 0; y < my; y++) rowNeeded[ty.lo[y]] = rowNeeded[ty.hi[y]] = 1;
+  const rows = new Float64Array(ny * mx);
+
+  // Resamples input plane `zi` in x then y into `plane` (my × mx).
+  const xyPlane = (zi: number, plane: Float64Array): void => {
+    const base = zi * ny * nx;
+    const { lo: xl, hi: xh, w: xw } = tx;
+    for (let y = 0; y < ny; y++) {
+      if (rowNeeded[y] === 0) continue;
+      const src = base + y * nx;
+      const dst = y * mx;
+      for (let x = 0; x < mx; x++) {
+        const a = input[src + xl[x]];
+        rows[dst + x] = a + (input[src + xh[x]] - a) * xw[x];
+      }
+    }
+    const { lo: yl, hi: yh, w: yw } = ty;
+    for (let y = 0; y < my; y++) {
+      const r0 = yl[y] * mx, r1 = yh[y] * mx, w = yw[y], dst = y * mx;
+      if (w === 0) {
+        for (let x = 0; x < mx; x++) plane[dst + x] = rows[r0 + x];
+      } else {
+        for (let x = 0; x < mx; x++) {
+          const a = rows[r0 + x];
+          plane[dst + x] = a + (rows[r1 + x] - a) * w;
+        }
+      }
+    }
+  };
+
+  // Two cached planes: output z only ever needs input planes lo[z] and lo[z] + 1,
+  // and lo[z] never decreases, so each input plane is resampled at most once.
+  let planeA = new Float64Array(planeSize),
+    planeB = new Float64Array(planeSize);
+  let indexA = -1, indexB = -1;
+  for (let z = 0; z < mz; z++) {
+    const i0 = tz.lo[z], i1 = tz.hi[z], w = tz.w[z];
+    if (indexA !== i0) {
+      if (indexB === i0) {
+        [planeA, planeB] = [planeB, planeA];
+        [indexA, indexB] = [indexB, indexA];
+      } else {
+        xyPlane(i0, planeA);
+        indexA = i0;
+      }
+    }
+    if (w !== 0 && indexB !== i1) {
+      xyPlane(i1, planeB);
+      indexB = i1;
+    }
+    const o = z * planeSize;
+    if (integer) {
+      if (w === 0) {
+        for (let k = 0; k < planeSize; k++) out[o + k] = Math.round(planeA[k]);
+      } else {
+        for (let k = 0; k < planeSize; k++) {
+          const a = planeA[k];
+          out[o + k] = Math.round(a + (planeB[k] - a) * w);
+        }
+      }
+    } else if (w === 0) {
+      for (let k = 0; k < planeSize; k++) out[o + k] = planeA[k];
+    } else {
+      for (let k = 0; k < planeSize; k++) {
+        const a = planeA[k];
+        out[o + k] = a + (planeB[k] - a) * w;
+      }
+    }
+  }
+  return out;
+}
