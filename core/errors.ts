@@ -152,7 +152,7 @@ export class DataError extends Error {
     expected: string,
     options?: { cause?: unknown },
   ) {
-    const where = field ? `field ${quoteField(field)} is ${actual}` : actual;
+    const where = field ? `${describeField(field)} is ${actual}` : actual;
     super(`Cannot read "${file}": ${where}, expected ${expected}`, options);
     this.name = "DataError";
     this.file = file;
@@ -160,6 +160,6 @@ export class DataError extends Error {
   }
 }
 
-function quoteField(field: string): string {
-  return field.startsWith("row ") ? field : `"${field}"`;
+function describeField(field: string): string {
+  return field.startsWith("row ") ? field : `field "${field}"`;
 }
