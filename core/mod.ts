@@ -21,6 +21,7 @@ export * from "./loss.ts";
 export * from "./engine/engine.ts";
 export * from "./onnx/graph.ts";
 export * from "./run_store.ts";
+export * from "./run_store_sqlite.ts";
 export * from "./experiment.ts";
 export * from "./ablation.ts";
 export * from "./options.ts";
