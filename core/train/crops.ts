@@ -1,0 +1,506 @@
+/**
+ * Training crops (reference §4): the oversampled sample list, the epoch of
+ * target and random crops, crop placement with a bound margin and pad value,
+ * scale augmentation, y/x flips, optional axis swap, and the coordinate
+ * input. Works on preprocessed scans (1 mm, uint8 window, pad 170).
+ *
+ * @module
+ */
+
+import type { CropLabels } from "../anchor_head.ts";
+import type { Rng } from "../random.ts";
+import type { Cube, Zyx } from "../volume.ts";
+
+/** A preprocessed scan held in memory for cropping. */
+export interface PreparedScan {
+  /** Scan id. */
+  readonly seriesuid: string;
+  /** Windowed intensities (uint8, pad 170), ZYX on the 1 mm grid. */
+  readonly image: Uint8Array;
+  /** Shape of `image`. */
+  readonly shape: Zyx;
+  /** Nodules in voxels of `image` (1 mm), centre and diameter. */
+  readonly nodules: readonly Cube[];
+}
+
+/** A diameter band and how many copies of each nodule in it enter the list. */
+export interface SizeBand {
+  /** Lower bound (mm, inclusive). */
+  readonly min_mm: number;
+  /** Upper bound (mm, exclusive). */
+  readonly max_mm: number;
+  /** Copies per nodule. */
+  readonly copies: number;
+}
+
+/** One entry of the sample list: a crop centred on a nodule or on a hard negative. */
+export interface SampleEntry {
+  /** Index into the scans array. */
+  readonly scan: number;
+  /** Centre in voxels of the scan's 1 mm grid. */
+  readonly centre: Zyx;
+  /** Diameter (mm); for hard negatives the size of the false positive. */
+  readonly diameter: number;
+  /** `nodule`: a target crop with a positive; `hard_negative`: centred on a false positive. */
+  readonly kind: "nodule" | "hard_negative";
+}
+
+/** Settings of the crop sampler (from the experiment's `train` section). */
+export interface CropOptions {
+  /** Crop edge S in voxels. */
+  readonly cropSize: number;
+  /** Feature stride (the coord grid and targets are S/stride per axis). */
+  readonly stride: number;
+  /** Margin between the target and the crop border. */
+  readonly boundSize: number;
+  /** Value outside the scan. */
+  readonly padValue: number;
+  /** Share of random crops in an epoch. */
+  readonly randomFraction: number;
+  /** Scale range of target crops ([1, 1] disables scaling). */
+  readonly scaleRange: readonly [number, number];
+  /** Random y/x flips. */
+  readonly flip: boolean;
+  /** Random axis permutation. */
+  readonly swap: boolean;
+}
+
+/** One crop ready for the network. */
+export interface Crop {
+  /** Normalised intensities ((v − 128)/128), `[S, S, S]` flattened, ZYX. */
+  readonly image: Float32Array;
+  /** Coordinate input `[S/stride, S/stride, S/stride, 3]` flattened, channels last (z, y, x), −0.5..0.5. */
+  readonly coord: Float32Array;
+  /** Ground truth in crop voxels. */
+  readonly labels: CropLabels;
+  /** Which scan it came from and where (for logs and tests). */
+  readonly source: { scan: number; start: Zyx; scale: number; kind: string };
+}
+
+/**
+ * The oversampled list of target entries: every nodule whose diameter lies in
+ * a band is repeated `copies` times (reference §4.1; the write-up's ×4 below
+ * 10 mm, ×3 for 10–30 mm, ×1 for 30–100 mm by default).
+ *
+ * @example
+ * ```ts
+ * import { buildSampleList } from "./crops.ts";
+ * const scans = [{ seriesuid: "a", image: new Uint8Array(8), shape: [2, 2, 2] as const,
+ *   nodules: [{ voxel: [1, 1, 1] as const, diameter: 6 }, { voxel: [1, 1, 1] as const, diameter: 20 }] }];
+ * buildSampleList(scans, [{ min_mm: 0, max_mm: 10, copies: 4 }, { min_mm: 10, max_mm: 30, copies: 3 }]).length; // 7
+ * ```
+ */
+export function buildSampleList(
+  scans: readonly PreparedScan[],
+  bands: readonly SizeBand[],
+): SampleEntry[] {
+  const list: SampleEntry[] = [];
+  scans.forEach((scan, index) => {
+    for (const nodule of scan.nodules) {
+      const band = bands.find((b) =>
+        nodule.diameter >= b.min_mm && nodule.diameter < b.max_mm
+      );
+      const copies = band ? band.copies : 0;
+      for (let c = 0; c < copies; c++) {
+        list.push({
+          scan: index,
+          centre: nodule.voxel,
+          diameter: nodule.diameter,
+          kind: "nodule",
+        });
+      }
+    }
+  });
+  return list;
+}
+
+/**
+ * Number of crops in one epoch: ⌊N / (1 − r)⌋ for a list of N entries and a
+ * random-crop share r; with an empty list, one random crop per scan.
+ */
+export function epochLength(
+  listLength: number,
+  randomFraction: number,
+  scanCount: number,
+): number {
+  if (listLength === 0) return scanCount;
+  return Math.floor(listLength / (1 - randomFraction));
+}
+
+/**
+ * Makes crop `index` of an epoch: indices below the list length are target
+ * crops (augmented in training); the others are random crops (§4.2): a fair
+ * coin picks a random scan at a random place without scaling, or the scan of
+ * entry `index mod N` at a random place with scaling.
+ *
+ * @param training false gives deterministic, unaugmented target crops
+ */
+export function makeCrop(
+  scans: readonly PreparedScan[],
+  list: readonly SampleEntry[],
+  index: number,
+  options: CropOptions,
+  rng: Rng,
+  training: boolean,
+): Crop {
+  const S = options.cropSize;
+  if (index < list.length) {
+    const entry = list[index];
+    const scan = scans[entry.scan];
+    let scale = 1;
+    if (training && entry.kind === "nodule") {
+      scale = drawScale(entry.diameter, options.scaleRange, rng);
+    }
+    const size = Math.floor(S / scale);
+    const start = targetStart(
+      entry.centre,
+      entry.diameter,
+      size,
+      options.boundSize,
+      rng,
+      training,
+    );
+    const target = entry.kind === "nodule"
+      ? { voxel: entry.centre, diameter: entry.diameter }
+      : null;
+    return assemble(scan, entry.scan, start, size, scale, target, options, {
+      rng,
+      augment: training,
+      kind: entry.kind,
+    });
+  }
+  // Random crop.
+  let scanIndex: number;
+  let scale = 1;
+  if (list.length === 0 || rng.next() < 0.5) {
+    scanIndex = rng.int(scans.length);
+  } else {
+    const entry = list[index % list.length];
+    scanIndex = entry.scan;
+    if (options.scaleRange[0] !== 1 || options.scaleRange[1] !== 1) {
+      scale = rng.uniform(options.scaleRange[0], options.scaleRange[1]);
+    }
+  }
+  const scan = scans[scanIndex];
+  const size = Math.floor(S / scale);
+  const start = randomStart(scan.shape, size, options.boundSize, rng);
+  return assemble(scan, scanIndex, start, size, scale, null, options, {
+    rng,
+    augment: false,
+    kind: "random",
+  });
+}
+
+/** The scale of a target crop: U[lo, hi] with lo = min(max(8/d, a), 1), hi = max(min(120/d, b), 1) (§4.4). */
+export function drawScale(
+  diameter: number,
+  range: readonly [number, number],
+  rng: Rng,
+): number {
+  if (range[0] === 1 && range[1] === 1) return 1;
+  const lo = Math.min(Math.max(8 / diameter, range[0]), 1);
+  const hi = Math.max(Math.min(120 / diameter, range[1]), 1);
+  return rng.uniform(lo, hi);
+}
+
+/**
+ * Start of a target crop of edge `size` so that the nodule sits inside with
+ * a margin (§4.3): per axis uniform in
+ * [⌈c + r⌉ + 1 + bound − size, ⌊c − r⌋ + 1 − bound); when that range is
+ * empty (a very large nodule), ⌊c⌋ − size/2 + U{−6…5}. Without `random`, the
+ * crop is centred.
+ */
+export function targetStart(
+  centre: Zyx,
+  diameter: number,
+  size: number,
+  bound: number,
+  rng: Rng,
+  random: boolean,
+): Zyx {
+  const r = diameter / 2;
+  const out = [0, 0, 0];
+  for (let axis = 0; axis < 3; axis++) {
+    const c = centre[axis];
+    if (!random) {
+      out[axis] = Math.round(c - size / 2);
+      continue;
+    }
+    const lo = Math.ceil(c + r) + 1 + bound - size;
+    const hi = Math.floor(c - r) + 1 - bound;
+    out[axis] = hi > lo
+      ? lo + rng.int(hi - lo)
+      : Math.floor(c) - Math.floor(size / 2) + rng.int(12) - 6;
+  }
+  return [out[0], out[1], out[2]];
+}
+
+/**
+ * Start of a random crop: its centre uniform in
+ * [min(size/2, L/2 − bound), max(L − size/2, L/2 + bound)) per axis (§4.3).
+ */
+export function randomStart(
+  shape: Zyx,
+  size: number,
+  bound: number,
+  rng: Rng,
+): Zyx {
+  const out = [0, 0, 0];
+  for (let axis = 0; axis < 3; axis++) {
+    const L = shape[axis];
+    const lo = Math.min(size / 2, L / 2 - bound);
+    const hi = Math.max(L - size / 2, L / 2 + bound);
+    const centre = hi > lo ? lo + rng.next() * (hi - lo) : L / 2;
+    out[axis] = Math.floor(centre - size / 2);
+  }
+  return [out[0], out[1], out[2]];
+}
+
+function assemble(
+  scan: PreparedScan,
+  scanIndex: number,
+  start: Zyx,
+  size: number,
+  scale: number,
+  target: Cube | null,
+  options: CropOptions,
+  how: { rng: Rng; augment: boolean; kind: string },
+): Crop {
+  const S = options.cropSize;
+  const raw = extractCrop(
+    scan.image,
+    scan.shape,
+    start,
+    [size, size, size],
+    options.padValue,
+  );
+  let voxels: Uint8Array;
+  if (size === S) {
+    voxels = raw;
+  } else {
+    // Resize by `scale`, then pad or cut back to S; the amount is computed on
+    // z and applied to every axis (§4.4 step 4).
+    const scaledSize = Math.round(size * scale);
+    const resized = resizeTrilinear(raw, [size, size, size], [
+      scaledSize,
+      scaledSize,
+      scaledSize,
+    ]);
+    voxels = extractCrop(
+      resized,
+      [scaledSize, scaledSize, scaledSize],
+      [0, 0, 0],
+      [S, S, S],
+      options.padValue,
+    );
+  }
+  // Nodules overlapping the crop, in crop voxels (scaled).
+  const shift = (cube: Cube): Cube => ({
+    voxel: [
+      (cube.voxel[0] - start[0]) * scale,
+      (cube.voxel[1] - start[1]) * scale,
+      (cube.voxel[2] - start[2]) * scale,
+    ],
+    diameter: cube.diameter * scale,
+  });
+  let nodules = scan.nodules
+    .filter((cube) =>
+      [0, 1, 2].every((axis) =>
+        cube.voxel[axis] + cube.diameter / 2 > start[axis] &&
+        cube.voxel[axis] - cube.diameter / 2 < start[axis] + size
+      )
+    )
+    .map(shift);
+  let shiftedTarget = target ? shift(target) : null;
+  // Coordinates of the unscaled crop in the scan, per axis (§4.6).
+  const g = S / options.stride;
+  const axes: Float32Array[] = [0, 1, 2].map((axis) => {
+    const L = scan.shape[axis];
+    const from = start[axis] / L - 0.5;
+    const to = (start[axis] + size) / L - 0.5;
+    const line = new Float32Array(g);
+    for (let i = 0; i < g; i++) {
+      line[i] = g === 1 ? from : from + (to - from) * i / (g - 1);
+    }
+    return line;
+  });
+  const image = new Float32Array(S * S * S);
+  for (let i = 0; i < image.length; i++) image[i] = (voxels[i] - 128) / 128;
+  let imageOut: Float32Array = image;
+  if (how.augment) {
+    // Flips of y and x (never z), p = 0.5 each (§4.5): image, coords and boxes.
+    for (const axis of options.flip ? [1, 2] : []) {
+      if (how.rng.next() < 0.5) {
+        imageOut = flipAxis(imageOut, [S, S, S], axis);
+        axes[axis] = axes[axis].slice().reverse();
+        const flipCube = (cube: Cube): Cube => {
+          const voxel = [...cube.voxel] as [number, number, number];
+          voxel[axis] = S - 1 - voxel[axis];
+          return { voxel, diameter: cube.diameter };
+        };
+        nodules = nodules.map(flipCube);
+        shiftedTarget = shiftedTarget ? flipCube(shiftedTarget) : null;
+      }
+    }
+    if (options.swap) {
+      const order = permutation3(how.rng);
+      if (order[0] !== 0 || order[1] !== 1 || order[2] !== 2) {
+        imageOut = permuteAxes(imageOut, S, order);
+        const permuted = order.map((a) => axes[a]);
+        axes.splice(0, 3, ...permuted);
+        const swapCube = (cube: Cube): Cube => ({
+          voxel: [
+            cube.voxel[order[0]],
+            cube.voxel[order[1]],
+            cube.voxel[order[2]],
+          ],
+          diameter: cube.diameter,
+        });
+        nodules = nodules.map(swapCube);
+        shiftedTarget = shiftedTarget ? swapCube(shiftedTarget) : null;
+      }
+    }
+  }
+  const coord = new Float32Array(g * g * g * 3);
+  let o = 0;
+  for (let z = 0; z < g; z++) {
+    for (let y = 0; y < g; y++) {
+      for (let x = 0; x < g; x++) {
+        coord[o++] = axes[0][z];
+        coord[o++] = axes[1][y];
+        coord[o++] = axes[2][x];
+      }
+    }
+  }
+  return {
+    image: imageOut,
+    coord,
+    labels: { cropShape: [S, S, S], target: shiftedTarget, nodules },
+    source: { scan: scanIndex, start, scale, kind: how.kind },
+  };
+}
+
+/**
+ * Copies the box `[start, start + size)` out of a ZYX volume; voxels outside
+ * it take `pad`.
+ */
+export function extractCrop(
+  source: Uint8Array,
+  shape: Zyx,
+  start: Zyx,
+  size: Zyx,
+  pad: number,
+): Uint8Array {
+  const [D, H, W] = shape;
+  const [sd, sh, sw] = size;
+  const out = new Uint8Array(sd * sh * sw).fill(pad);
+  const x0 = Math.max(0, start[2]), x1 = Math.min(W, start[2] + sw);
+  if (x1 <= x0) return out;
+  for (let z = 0; z < sd; z++) {
+    const zz = start[0] + z;
+    if (zz < 0 || zz >= D) continue;
+    for (let y = 0; y < sh; y++) {
+      const yy = start[1] + y;
+      if (yy < 0 || yy >= H) continue;
+      const from = (zz * H + yy) * W;
+      out.set(
+        source.subarray(from + x0, from + x1),
+        (z * sh + y) * sw + (x0 - start[2]),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Trilinear resize of a uint8 ZYX volume; output voxel j samples input
+ * position j·(in/out) with edge clamping, rounded back to uint8.
+ */
+export function resizeTrilinear(
+  source: Uint8Array,
+  shape: Zyx,
+  target: Zyx,
+): Uint8Array {
+  const tables = [0, 1, 2].map((axis) => {
+    const n = target[axis], m = shape[axis];
+    const lo = new Int32Array(n), hi = new Int32Array(n);
+    const w = new Float32Array(n);
+    const step = m / n;
+    for (let j = 0; j < n; j++) {
+      const p = Math.min(Math.max(j * step, 0), m - 1);
+      lo[j] = Math.floor(p);
+      hi[j] = Math.min(lo[j] + 1, m - 1);
+      w[j] = p - lo[j];
+    }
+    return { lo, hi, w };
+  });
+  const [D, H, W] = shape;
+  const [d, h, w] = target;
+  const out = new Uint8Array(d * h * w);
+  const tz = tables[0], ty = tables[1], tx = tables[2];
+  let o = 0;
+  for (let z = 0; z < d; z++) {
+    const z0 = tz.lo[z] * H * W, z1 = tz.hi[z] * H * W, wz = tz.w[z];
+    for (let y = 0; y < h; y++) {
+      const y0 = ty.lo[y] * W, y1 = ty.hi[y] * W, wy = ty.w[y];
+      for (let x = 0; x < w; x++) {
+        const x0 = tx.lo[x], x1 = tx.hi[x], wx = tx.w[x];
+        const c00 = source[z0 + y0 + x0] * (1 - wx) + source[z0 + y0 + x1] * wx;
+        const c01 = source[z0 + y1 + x0] * (1 - wx) + source[z0 + y1 + x1] * wx;
+        const c10 = source[z1 + y0 + x0] * (1 - wx) + source[z1 + y0 + x1] * wx;
+        const c11 = source[z1 + y1 + x0] * (1 - wx) + source[z1 + y1 + x1] * wx;
+        const c0 = c00 * (1 - wy) + c01 * wy;
+        const c1 = c10 * (1 - wy) + c11 * wy;
+        out[o++] = Math.round(c0 * (1 - wz) + c1 * wz);
+      }
+    }
+  }
+  return out;
+}
+
+function flipAxis(data: Float32Array, shape: Zyx, axis: number): Float32Array {
+  const [D, H, W] = shape;
+  const out = new Float32Array(data.length);
+  for (let z = 0; z < D; z++) {
+    for (let y = 0; y < H; y++) {
+      const row = (z * H + y) * W;
+      if (axis === 2) {
+        for (let x = 0; x < W; x++) out[row + x] = data[row + W - 1 - x];
+      } else {
+        const from = (z * H + (H - 1 - y)) * W;
+        out.set(data.subarray(from, from + W), row);
+      }
+    }
+  }
+  return out;
+}
+
+function permutation3(rng: Rng): [number, number, number] {
+  const all: [number, number, number][] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ];
+  return all[rng.int(6)];
+}
+
+/** out[a0, a1, a2] = in[…] where output axis k is input axis order[k]. */
+function permuteAxes(
+  data: Float32Array,
+  S: number,
+  order: [number, number, number],
+): Float32Array {
+  const out = new Float32Array(data.length);
+  const strides = [S * S, S, 1];
+  const s0 = strides[order[0]], s1 = strides[order[1]], s2 = strides[order[2]];
+  let o = 0;
+  for (let a = 0; a < S; a++) {
+    for (let b = 0; b < S; b++) {
+      for (let c = 0; c < S; c++) out[o++] = data[a * s0 + b * s1 + c * s2];
+    }
+  }
+  return out;
+}

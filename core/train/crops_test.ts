@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { createRng } from "../random.ts";
+import type { Zyx } from "../volume.ts";
+import {
+  buildSampleList,
+  type CropOptions,
+  drawScale,
+  epochLength,
+  extractCrop,
+  makeCrop,
+  type PreparedScan,
+  randomStart,
+  resizeTrilinear,
+  targetStart,
+} from "./crops.ts";
+
+const OPTIONS: CropOptions = {
+  cropSize: 32,
+  stride: 4,
+  boundSize: 4,
+  padValue: 170,
+  randomFraction: 0.3,
+  scaleRange: [0.75, 1.25],
+  flip: true,
+  swap: true,
+};
+
+/** A 48³ scan of value 20 with a bright (250) ball at each nodule. */
+function scanWithBalls(
+  nodules: { voxel: Zyx; diameter: number }[],
+): PreparedScan {
+  const shape: Zyx = [48, 48, 48];
+  const image = new Uint8Array(48 ** 3).fill(20);
+  for (let z = 0; z < 48; z++) {
+    for (let y = 0; y < 48; y++) {
+      for (let x = 0; x < 48; x++) {
+        for (const n of nodules) {
+          const d2 = (z - n.voxel[0]) ** 2 + (y - n.voxel[1]) ** 2 +
+            (x - n.voxel[2]) ** 2;
+          if (d2 <= (n.diameter / 2) ** 2) image[(z * 48 + y) * 48 + x] = 250;
+        }
+      }
+    }
+  }
+  return { seriesuid: "s", image, shape, nodules };
+}
+
+Deno.test("buildSampleList() repeats each nodule by its size band", () => {
+  const scans = [
+    scanWithBalls([{ voxel: [10, 10, 10], diameter: 4 }]),
+    scanWithBalls([
+      { voxel: [20, 20, 20], diameter: 12 },
+      { voxel: [30, 30, 30], diameter: 40 },
+      { voxel: [30, 30, 30], diameter: 150 },
+    ]),
+  ];
+  const list = buildSampleList(scans, [
+    { min_mm: 0, max_mm: 10, copies: 4 },
+    { min_mm: 10, max_mm: 30, copies: 3 },
+    { min_mm: 30, max_mm: 100, copies: 1 },
+  ]);
+  // 4 (4 mm) + 3 (12 mm) + 1 (40 mm) + 0 (150 mm, outside every band).
+  assert.equal(list.length, 8);
+  assert.deepEqual(list.map((e) => e.scan), [0, 0, 0, 0, 1, 1, 1, 1]);
+  assert.ok(list.every((e) => e.kind === "nodule"));
+});
+
+Deno.test("epochLength() adds the random-crop share", () => {
+  assert.equal(epochLength(70, 0.3, 5), 100);
+  assert.equal(epochLength(7, 0.3, 5), 10);
+  assert.equal(epochLength(0, 0.3, 5), 5);
+});
+
+Deno.test("drawScale() keeps scaled diameters within [8, 120] mm where it can", () => {
+  const rng = createRng(1);
+  for (let i = 0; i < 500; i++) {
+    const small = drawScale(4, [0.75, 1.25], rng);
+    // 8/4 = 2 > 1: lo = min(2, 1) = 1 and hi = max(min(30, 1.25), 1) = 1.25.
+    assert.ok(small >= 1 && small <= 1.25);
+    const large = drawScale(200, [0.75, 1.25], rng);
+    // 120/200 = 0.6: lo = 0.75, hi = max(0.6, 1) = 1.
+    assert.ok(large >= 0.75 && large <= 1);
+  }
+  assert.equal(drawScale(10, [1, 1], rng), 1);
+});
+
+Deno.test("targetStart() keeps the nodule inside the crop with the bound margin", () => {
+  const rng = createRng(2);
+  for (let i = 0; i < 1000; i++) {
+    const centre: Zyx = [rng.uniform(20, 80), rng.uniform(20, 80), 50.5];
+    const d = rng.uniform(3, 30);
+    const start = targetStart(centre, d, 64, 12, rng, true);
+    for (let axis = 0; axis < 3; axis++) {
+      assert.ok(centre[axis] - d / 2 - start[axis] >= 12 - 1);
+      assert.ok(start[axis] + 64 - (centre[axis] + d / 2) >= 12 - 1);
+    }
+  }
+  // Too large for the margin: centred with a jitter of −6…5.
+  const start = targetStart([50, 50, 50], 60, 64, 12, rng, true);
+  for (const s of start) assert.ok(s >= 50 - 32 - 6 && s <= 50 - 32 + 5);
+  assert.deepEqual(targetStart([50, 40, 30], 10, 64, 12, rng, false), [
+    18,
+    8,
+    -2,
+  ]);
+});
+
+Deno.test("randomStart() keeps the crop centre inside the scan", () => {
+  const rng = createRng(3);
+  for (let i = 0; i < 500; i++) {
+    const start = randomStart([40, 200, 300], 64, 12, rng);
+    const centres = start.map((s) => s + 32);
+    assert.ok(centres[0] >= 8 && centres[0] <= 32); // min(32, 8) … max(8, 32)
+    assert.ok(centres[1] >= 32 && centres[1] <= 168);
+    assert.ok(centres[2] >= 32 && centres[2] <= 268);
+  }
+});
+
+Deno.test("extractCrop() copies inside the scan and pads outside", () => {
+  // 2×2×3 volume with values 0…11.
+  const source = Uint8Array.from({ length: 12 }, (_, i) => i);
+  const crop = extractCrop(source, [2, 2, 3], [1, -1, 1], [2, 2, 2], 170);
+  // z=1 of the source, y from -1 (pad) and 0, x from 1 and 2.
+  assert.deepEqual([...crop], [170, 170, 7, 8, 170, 170, 170, 170]);
+});
+
+Deno.test("resizeTrilinear() keeps constants and interpolates ramps", () => {
+  const flat = new Uint8Array(27).fill(90);
+  assert.ok(
+    resizeTrilinear(flat, [3, 3, 3], [5, 5, 5]).every((v) => v === 90),
+  );
+  // A ramp along x: 0, 10, 20, 30 → half size samples positions 0 and 2.
+  const ramp = Uint8Array.from({ length: 4 }, (_, i) => i * 10);
+  assert.deepEqual([...resizeTrilinear(ramp, [1, 1, 4], [1, 1, 2])], [0, 20]);
+  // Double size samples 0, 0.5, 1, …, 3.5 (clamped): 0 5 10 15 20 25 30 30.
+  assert.deepEqual([...resizeTrilinear(ramp, [1, 1, 4], [1, 1, 8])], [
+    0,
+    5,
+    10,
+    15,
+    20,
+    25,
+    30,
+    30,
+  ]);
+});
+
+Deno.test("makeCrop() places the target where the image shows it, through scale, flips and swaps", () => {
+  const scan = scanWithBalls([{ voxel: [22, 25, 19], diameter: 8 }]);
+  const list = buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const rng = createRng(4);
+  const S = OPTIONS.cropSize;
+  for (let i = 0; i < 40; i++) {
+    const crop = makeCrop([scan], list, 0, OPTIONS, rng, true);
+    const target = crop.labels.target!;
+    assert.ok(
+      target.diameter >= 8 * 0.99 && target.diameter <= 8 * 1.25 + 1e-9,
+    );
+    const [z, y, x] = target.voxel.map(Math.round);
+    const value = crop.image[(z * S + y) * S + x];
+    assert.ok(value > 0.7, `crop ${i}: value at target ${value}`);
+    assert.equal(crop.labels.nodules.length, 1);
+    assert.equal(crop.image.length, S ** 3);
+    assert.equal(crop.coord.length, (S / 4) ** 3 * 3);
+  }
+});
+
+Deno.test("makeCrop() gives unaugmented crops their coordinates in the scan", () => {
+  const scan = scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }]);
+  const list = buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const crop = makeCrop([scan], list, 0, OPTIONS, createRng(5), false);
+  assert.deepEqual(crop.source.start, [8, 8, 8]);
+  assert.deepEqual(crop.labels.target, { voxel: [16, 16, 16], diameter: 6 });
+  // Coord cell 0 is start/L − 0.5 and cell 7 is (start + S)/L − 0.5 on each axis.
+  const g = 8;
+  const at = (z: number, y: number, x: number, c: number) =>
+    crop.coord[((z * g + y) * g + x) * 3 + c];
+  assert.ok(Math.abs(at(0, 0, 0, 0) - (8 / 48 - 0.5)) < 1e-6);
+  assert.ok(Math.abs(at(7, 0, 0, 0) - (40 / 48 - 0.5)) < 1e-6);
+  assert.ok(Math.abs(at(0, 7, 3, 1) - (40 / 48 - 0.5)) < 1e-6);
+  assert.ok(
+    Math.abs(at(0, 7, 3, 2) - (8 / 48 - 0.5 + (32 / 48) * 3 / 7)) < 1e-6,
+  );
+  // Normalisation: (20 − 128)/128 away from the ball.
+  assert.ok(Math.abs(crop.image[0] - (20 - 128) / 128) < 1e-6);
+});
+
+Deno.test("makeCrop() makes random crops without a target", () => {
+  const scans = [
+    scanWithBalls([]),
+    scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }]),
+  ];
+  const list = buildSampleList(scans, [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const rng = createRng(6);
+  for (let i = 0; i < 20; i++) {
+    const crop = makeCrop(scans, list, list.length + i, OPTIONS, rng, true);
+    assert.equal(crop.labels.target, null);
+    assert.equal(crop.source.kind, "random");
+  }
+});
