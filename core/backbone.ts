@@ -39,6 +39,12 @@ export interface Network<Inputs extends unknown[]> {
   setWeights(weights: NamedWeights): void;
   /** Releases the variables. */
   dispose(): void;
+  /**
+   * Seeds the random layers (dropout) for the following calls. The trainer
+   * calls it every step with a seed derived from the run seed and the step,
+   * so a resumed run repeats the same masks.
+   */
+  reseed?(seed: number): void;
 }
 
 /**

@@ -1,0 +1,455 @@
+/**
+ * One training stage: SGD with momentum and weight decay over epochs of
+ * crops, the head's targets, the miner's choice and the loss, with a step
+ * learning-rate schedule, warm-up, per-step metrics and atomic checkpoints.
+ *
+ * Reproducibility: every random choice of step `t` (crop order of its epoch,
+ * augmentation, targets, miner, dropout) draws from generators seeded by
+ * (seed, stage, epoch or step), never from a stream that depends on how many
+ * steps ran before. A run resumed from a checkpoint therefore repeats exactly
+ * what an uninterrupted run does (given the same engine and thread count).
+ *
+ * @module
+ */
+
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import type { AnchorHead, HeadNetwork } from "../anchor_head.ts";
+import { VALUES_PER_ANCHOR } from "../anchor_head.ts";
+import type { BackboneNetwork, NamedWeights } from "../backbone.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { Logger, Progress } from "../logger.ts";
+import type { Loss } from "../loss.ts";
+import type { Miner } from "../miner.ts";
+import { createRng, type Rng } from "../random.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import {
+  type Crop,
+  type CropOptions,
+  epochLength,
+  makeCrop,
+  type PreparedScan,
+  type SampleEntry,
+} from "./crops.ts";
+
+/** Optimisation settings of a stage. */
+export interface StageSettings {
+  /** Stage index (0-based). */
+  readonly stage: number;
+  /** Run seed. */
+  readonly seed: number;
+  /** Crops per step. */
+  readonly batchSize: number;
+  /** Epochs in this stage. */
+  readonly epochs: number;
+  /** Cap on steps (0 = none). */
+  readonly maxSteps: number;
+  /** Cap on wall time in minutes (0 = none); stopping on time is not reproducible. */
+  readonly maxMinutes: number;
+  /** Base learning rate. */
+  readonly lr: number;
+  /** SGD momentum. */
+  readonly momentum: number;
+  /** L2 weight decay. */
+  readonly weightDecay: number;
+  /** Linear warm-up steps. */
+  readonly warmupSteps: number;
+  /** Fractions of the stage where the rate steps down. */
+  readonly milestones: readonly number[];
+  /** Multipliers after each milestone. */
+  readonly factors: readonly number[];
+  /** Checkpoint period in steps. */
+  readonly checkpointEvery: number;
+  /** Crop sampling. */
+  readonly crop: CropOptions;
+}
+
+/** What a stage trains. */
+export interface StageModel {
+  /** The engine running it. */
+  readonly engine: Engine;
+  /** Backbone network. */
+  readonly backbone: BackboneNetwork;
+  /** Head network. */
+  readonly headNetwork: HeadNetwork;
+  /** Head plugin (targets). */
+  readonly head: AnchorHead;
+  /** Miner plugin. */
+  readonly miner: Miner;
+  /** Loss plugin. */
+  readonly loss: Loss;
+}
+
+/** Callbacks through which a stage reports. */
+export interface StageHooks {
+  /** Per-step metrics. */
+  onStep?(step: number, metrics: Record<string, number>): void;
+  /** A checkpoint to persist atomically; called every `checkpointEvery` steps and at the end. */
+  onCheckpoint(step: number, checkpoint: Checkpoint): void;
+  /** Logger. */
+  readonly logger: Logger;
+  /** Progress. */
+  readonly progress: Progress;
+}
+
+/** The result of a stage. */
+export interface StageResult {
+  /** Steps done in total (including those before a resume). */
+  readonly steps: number;
+  /** Why it stopped. */
+  readonly stoppedBy: "schedule" | "max_steps" | "max_minutes";
+  /** Mean loss over the last 20 steps. */
+  readonly finalLoss: number;
+}
+
+/** Number of steps of a stage. */
+export function stageSteps(
+  settings: StageSettings,
+  listLength: number,
+  scanCount: number,
+): number {
+  const perEpoch = epochLength(
+    listLength,
+    settings.crop.randomFraction,
+    scanCount,
+  );
+  const steps = Math.max(
+    1,
+    Math.ceil(settings.epochs * perEpoch / settings.batchSize),
+  );
+  return settings.maxSteps > 0 ? Math.min(steps, settings.maxSteps) : steps;
+}
+
+/**
+ * Learning rate at `step` of `total`: linear warm-up, then the base rate
+ * times the factor of the last milestone passed.
+ *
+ * @example
+ * ```ts
+ * import { learningRate } from "./trainer.ts";
+ * const s = { lr: 0.01, warmupSteps: 0, milestones: [0.5, 0.8], factors: [0.1, 0.01] };
+ * learningRate(s, 60, 100); // 0.001
+ * ```
+ */
+export function learningRate(
+  settings: Pick<
+    StageSettings,
+    "lr" | "warmupSteps" | "milestones" | "factors"
+  >,
+  step: number,
+  total: number,
+): number {
+  let factor = 1;
+  settings.milestones.forEach((milestone, i) => {
+    if (step >= milestone * total) factor = settings.factors[i] ?? factor;
+  });
+  const warm = settings.warmupSteps > 0
+    ? Math.min(1, (step + 1) / settings.warmupSteps)
+    : 1;
+  return settings.lr * factor * warm;
+}
+
+/** A seed for (seed, stage, kind, index), mixed so nearby inputs differ. */
+export function derivedSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const part of parts) {
+    h = Math.imul(h ^ (part >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> 0;
+  }
+  return h;
+}
+
+/** The crop order of one epoch: a seeded permutation of 0…length−1. */
+export function epochOrder(
+  length: number,
+  seed: number,
+  stage: number,
+  epoch: number,
+): Int32Array {
+  const rng = createRng(derivedSeed(seed, stage, 1, epoch));
+  const order = Int32Array.from({ length }, (_, i) => i);
+  for (let i = length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+/**
+ * Trains one stage from the networks' current weights, or resumes it from
+ * `resume` (a checkpoint of this stage).
+ */
+export function trainStage(
+  model: StageModel,
+  scans: readonly PreparedScan[],
+  list: readonly SampleEntry[],
+  settings: StageSettings,
+  hooks: StageHooks,
+  resume?: Checkpoint,
+): StageResult {
+  const { engine, backbone, headNetwork } = model;
+  const tf = engine.tf;
+  const trainable = [...backbone.trainable, ...headNetwork.trainable];
+  const perEpoch = epochLength(
+    list.length,
+    settings.crop.randomFraction,
+    scans.length,
+  );
+  const total = stageSteps(settings, list.length, scans.length);
+  const velocities = trainable.map((v) => tf.variable(tf.zerosLike(v), false));
+  let start = 0;
+  if (resume) {
+    start = restoreState(resume, model, velocities);
+    hooks.logger.info(`Resuming stage ${settings.stage} at step ${start}`, {
+      steps: total,
+    });
+  }
+  const task = `stage ${settings.stage}`;
+  hooks.progress.start(task, total, "steps");
+  const began = performance.now();
+  const recent: number[] = [];
+  let stoppedBy: StageResult["stoppedBy"] = "schedule";
+  let order: Int32Array = new Int32Array(0);
+  let orderEpoch = -1;
+  let step = start;
+  try {
+    for (; step < total; step++) {
+      if (
+        settings.maxMinutes > 0 &&
+        (performance.now() - began) / 60000 > settings.maxMinutes
+      ) {
+        stoppedBy = "max_minutes";
+        break;
+      }
+      // The crops of this step: positions t·B … t·B + B − 1 of the epoch stream.
+      const crops: Crop[] = [];
+      for (let b = 0; b < settings.batchSize; b++) {
+        const position = step * settings.batchSize + b;
+        const epoch = Math.floor(position / perEpoch);
+        if (epoch !== orderEpoch) {
+          order = epochOrder(perEpoch, settings.seed, settings.stage, epoch);
+          orderEpoch = epoch;
+        }
+        const rng = createRng(
+          derivedSeed(settings.seed, settings.stage, 2, position),
+        );
+        crops.push(
+          makeCrop(
+            scans,
+            list,
+            order[position % perEpoch],
+            settings.crop,
+            rng,
+            true,
+          ),
+        );
+      }
+      const stepRng = createRng(
+        derivedSeed(settings.seed, settings.stage, 3, step),
+      );
+      backbone.reseed?.(derivedSeed(settings.seed, settings.stage, 4, step));
+      const lr = learningRate(settings, step, total);
+      const metrics = trainStep(
+        model,
+        crops,
+        trainable,
+        velocities,
+        lr,
+        settings,
+        stepRng,
+      );
+      metrics.lr = lr;
+      recent.push(metrics.loss);
+      if (recent.length > 20) recent.shift();
+      hooks.onStep?.(step, metrics);
+      hooks.progress.step(task, step + 1, {
+        loss: metrics.loss,
+        lr,
+      });
+      if (!Number.isFinite(metrics.loss)) {
+        throw new RangeError(
+          `Cannot train stage ${settings.stage}: loss is ${metrics.loss} at step ${step}, expected a finite value (lower train.lr or add train.warmup_steps)`,
+        );
+      }
+      if ((step + 1) % settings.checkpointEvery === 0 && step + 1 < total) {
+        hooks.onCheckpoint(
+          step + 1,
+          captureState(model, velocities, step + 1, settings.stage, false),
+        );
+      }
+    }
+    if (settings.maxSteps > 0 && step >= settings.maxSteps) {
+      stoppedBy = "max_steps";
+    }
+    hooks.onCheckpoint(
+      step,
+      captureState(model, velocities, step, settings.stage, true),
+    );
+  } finally {
+    hooks.progress.end(task);
+    for (const v of velocities) v.dispose();
+  }
+  return {
+    steps: step,
+    stoppedBy,
+    finalLoss: recent.length > 0
+      ? recent.reduce((a, b) => a + b, 0) / recent.length
+      : NaN,
+  };
+}
+
+/** One SGD step on a batch; returns the metrics of the step. */
+function trainStep(
+  model: StageModel,
+  crops: readonly Crop[],
+  trainable: readonly tfTypes.Variable[],
+  velocities: readonly tfTypes.Variable[],
+  lr: number,
+  settings: StageSettings,
+  rng: Rng,
+): Record<string, number> {
+  const { engine, backbone, headNetwork, head, miner, loss } = model;
+  const tf = engine.tf;
+  const B = crops.length;
+  const S = settings.crop.cropSize;
+  const g = S / head.stride;
+  const anchors = head.anchors.length;
+  const rowsPerSample = g * g * g * anchors;
+  // Inputs and targets on the CPU.
+  const image = new Float32Array(B * S * S * S);
+  const coord = new Float32Array(B * g * g * g * 3);
+  const targets = new Float32Array(B * rowsPerSample * VALUES_PER_ANCHOR);
+  crops.forEach((crop, b) => {
+    image.set(crop.image, b * S * S * S);
+    coord.set(crop.coord, b * g * g * g * 3);
+    targets.set(
+      head.targets(crop.labels, true, rng),
+      b * rowsPerSample * VALUES_PER_ANCHOR,
+    );
+  });
+  const labels = new Float32Array(B * rowsPerSample);
+  for (let r = 0; r < labels.length; r++) {
+    labels[r] = targets[r * VALUES_PER_ANCHOR];
+  }
+  const terms: Record<string, number> = {};
+  let logits: Float32Array = new Float32Array(0);
+  let selection: ReturnType<Miner["select"]> | undefined;
+  const imageTensor = tf.tensor5d(image, [B, S, S, S, 1]);
+  const coordTensor = tf.tensor5d(coord, [B, g, g, g, 3]);
+  const targetTensor = tf.tensor2d(targets, [B * rowsPerSample, 5]);
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const features = backbone.apply(imageTensor, coordTensor, true);
+      const output = headNetwork.apply(features, true);
+      const rows = tf.reshape(output, [
+        -1,
+        VALUES_PER_ANCHOR,
+      ]) as tfTypes.Tensor2D;
+      const logitColumn = tf.slice(rows, [0, 0], [-1, 1]);
+      logits = logitColumn.dataSync() as Float32Array;
+      selection = miner.select(
+        { logits, labels, batchSize: B, rowsPerSample },
+        true,
+        rng,
+      );
+      const result = loss.compute({
+        tf,
+        output: rows,
+        targets: targetTensor,
+        selection,
+      });
+      for (const [name, term] of Object.entries(result.terms)) {
+        terms[name] = term.dataSync()[0];
+      }
+      return result.total;
+    }, trainable as tfTypes.Variable[]);
+    const lossValue = value.dataSync()[0];
+    value.dispose();
+    tf.tidy(() => {
+      trainable.forEach((variable, i) => {
+        let grad = grads[variable.name];
+        if (!grad) return;
+        if (settings.weightDecay > 0) {
+          grad = tf.add(grad, tf.mul(variable, settings.weightDecay));
+        }
+        const velocity = velocities[i];
+        velocity.assign(tf.add(tf.mul(velocity, settings.momentum), grad));
+        variable.assign(tf.sub(variable, tf.mul(velocity, lr)));
+      });
+    });
+    tf.dispose(Object.values(grads));
+    const metrics: Record<string, number> = { loss: lossValue, ...terms };
+    if (selection) {
+      const positives = selection.positives;
+      const negatives = selection.negatives;
+      let tp = 0, tn = 0;
+      for (const r of positives) if (logits[r] >= 0) tp++;
+      for (const r of negatives) if (logits[r] < 0) tn++;
+      metrics.positives = positives.length;
+      metrics.negatives = negatives.length;
+      if (positives.length > 0) metrics.tpr = tp / positives.length;
+      if (negatives.length > 0) metrics.tnr = tn / negatives.length;
+    }
+    return metrics;
+  } finally {
+    imageTensor.dispose();
+    coordTensor.dispose();
+    targetTensor.dispose();
+  }
+}
+
+function captureState(
+  model: StageModel,
+  velocities: readonly tfTypes.Variable[],
+  step: number,
+  stage: number,
+  complete: boolean,
+): Checkpoint {
+  const tensors: NamedWeights = new Map();
+  for (const [name, t] of model.backbone.getWeights()) {
+    tensors.set(`backbone/${name}`, t);
+  }
+  for (const [name, t] of model.headNetwork.getWeights()) {
+    tensors.set(`head/${name}`, t);
+  }
+  velocities.forEach((v, i) => {
+    tensors.set(`velocity/${i}`, {
+      shape: v.shape,
+      data: v.dataSync() as Float32Array,
+    });
+  });
+  return { meta: { step, stage, complete }, tensors };
+}
+
+/** Loads weights and optimizer state; returns the step to continue from. */
+function restoreState(
+  checkpoint: Checkpoint,
+  model: StageModel,
+  velocities: readonly tfTypes.Variable[],
+): number {
+  loadWeights(checkpoint, model);
+  velocities.forEach((v, i) => {
+    const saved = checkpoint.tensors.get(`velocity/${i}`);
+    if (!saved) return;
+    const value = model.engine.tf.tensor(saved.data, v.shape);
+    v.assign(value);
+    value.dispose();
+  });
+  return Number(checkpoint.meta.step ?? 0);
+}
+
+/** Loads the backbone and head weights of a checkpoint into the networks. */
+export function loadWeights(
+  checkpoint: Checkpoint,
+  model: Pick<StageModel, "backbone" | "headNetwork">,
+): void {
+  const backbone: NamedWeights = new Map();
+  const head: NamedWeights = new Map();
+  for (const [name, t] of checkpoint.tensors) {
+    if (name.startsWith("backbone/")) backbone.set(name.slice(9), t);
+    else if (name.startsWith("head/")) head.set(name.slice(5), t);
+  }
+  model.backbone.setWeights(backbone);
+  model.headNetwork.setWeights(head);
+}
