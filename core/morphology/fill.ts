@@ -32,7 +32,7 @@ export function fillHolesPerComponent2d(
   shape: Zyx,
   box: Box = fullBox(shape),
 ): number {
-  const [nz, ny, nx] = shape;
+  const [, ny, nx] = shape;
   const runs = labelMask(mask, shape, 8, box);
   if (runs.components === 0) return 0;
   const plane = ny * nx;
