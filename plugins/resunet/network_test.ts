@@ -1,0 +1,433 @@
+import assert from "node:assert/strict";
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import { createEngine } from "../../core/engine/mod.ts";
+import {
+  createRng,
+  type Engine,
+  type NamedWeights,
+  ShapeError,
+} from "../../core/mod.ts";
+import { backboneInputs } from "../../core/testing/backbone_contract.ts";
+import {
+  planResUnet,
+  PRESETS,
+  type ResUnetArchitecture,
+} from "./architecture.ts";
+import { buildResUnet, initBound, type ResUnetNetwork } from "./network.ts";
+
+type T5 = tfTypes.Tensor5D;
+
+/** Every block kind at 1–5 channels: shortcut and identity blocks, both up paths. */
+const tinyArch = (dropout = 0): ResUnetArchitecture => ({
+  preChannels: 2,
+  stageChannels: [3, 4, 4, 4],
+  stageBlocks: [1, 1, 1, 1],
+  backChannels: [4, 5],
+  backBlocks: [1, 1],
+  bnAffine: true,
+  convBias: true,
+  dropout,
+});
+
+const runtime = {
+  bnMomentum: 0.1,
+  bnEpsilon: 1e-5,
+  dropoutMode: "channel" as const,
+};
+
+async function withEngine(body: (engine: Engine) => void | Promise<void>) {
+  const engine = await createEngine("tfjs-cpu");
+  try {
+    await body(engine);
+  } finally {
+    engine.dispose();
+  }
+}
+
+function build(
+  engine: Engine,
+  arch: ResUnetArchitecture,
+  seed = 0,
+  mode: "channel" | "element" = "channel",
+): ResUnetNetwork {
+  return buildResUnet(engine, createRng(seed), planResUnet(arch), {
+    ...runtime,
+    dropoutMode: mode,
+  });
+}
+
+function forward(
+  network: ResUnetNetwork,
+  input: { image: T5; coord: T5 },
+  training: boolean,
+): Float32Array {
+  const out = network.apply(input.image, input.coord, training);
+  const data = new Float32Array(out.dataSync() as Float32Array);
+  out.dispose();
+  return data;
+}
+
+/** Random running statistics and affine parameters, so eval-mode BN is not the identity. */
+function perturbBatchNorm(weights: NamedWeights, seed: number): NamedWeights {
+  const rng = createRng(seed);
+  const out: NamedWeights = new Map();
+  for (const [name, w] of weights) {
+    const data = new Float32Array(w.data);
+    if (name.endsWith(".movingMean") || name.endsWith(".beta")) {
+      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-0.3, 0.3);
+    } else if (
+      name.endsWith(".movingVariance") || name.endsWith(".gamma")
+    ) {
+      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(0.5, 2);
+    }
+    out.set(name, { shape: w.shape, data });
+  }
+  return out;
+}
+
+/**
+ * The tiny network written out by hand with raw tfjs ops, from the layer
+ * table of reference-detector.md §2.1 (not from the plan), in eval mode.
+ */
+function handWrittenForward(
+  tf: Engine["tf"],
+  weights: NamedWeights,
+  image: T5,
+  coord: T5,
+): T5 {
+  return tf.tidy(() => {
+    const t = (name: string) => {
+      const w = weights.get(name);
+      assert.ok(w, `weight "${name}"`);
+      return tf.tensor(w.data, [...w.shape]);
+    };
+    const bn = (x: T5, name: string): T5 =>
+      tf.add(
+        tf.mul(
+          tf.div(
+            tf.sub(x, t(`${name}.movingMean`)),
+            tf.sqrt(tf.add(t(`${name}.movingVariance`), 1e-5)),
+          ),
+          t(`${name}.gamma`),
+        ),
+        t(`${name}.beta`),
+      ) as T5;
+    const conv = (x: T5, name: string): T5 =>
+      tf.add(
+        tf.conv3d(x, t(`${name}.filter`) as tfTypes.Tensor5D, 1, "same"),
+        t(`${name}.bias`),
+      ) as T5;
+    const cbr = (x: T5, c: string, b: string) => tf.relu(bn(conv(x, c), b));
+    const postRes = (x: T5, name: string, shortcut: boolean): T5 => {
+      const residual = shortcut
+        ? bn(conv(x, `${name}.shortcut.conv`), `${name}.shortcut.bn`)
+        : x;
+      const h = cbr(x, `${name}.conv1`, `${name}.bn1`);
+      return tf.relu(
+        tf.add(bn(conv(h, `${name}.conv2`), `${name}.bn2`), residual),
+      );
+    };
+    const up = (x: T5, name: string): T5 => {
+      const [n, d, h, w, c] = x.shape;
+      const y = tf.conv3dTranspose(
+        x,
+        t(`${name}.conv.filter`) as tfTypes.Tensor5D,
+        [n, 2 * d, 2 * h, 2 * w, c],
+        2,
+        "valid",
+      );
+      return tf.relu(bn(tf.add(y, t(`${name}.conv.bias`)), `${name}.bn`));
+    };
+    const pool = (x: T5) => tf.maxPool3d(x, 2, 2, "valid");
+    let x = cbr(image, "preBlock.conv1", "preBlock.bn1");
+    x = cbr(x, "preBlock.conv2", "preBlock.bn2");
+    const f1 = postRes(pool(x), "forw1.0", true); // 2 → 3
+    const f2 = postRes(pool(f1), "forw2.0", true); // 3 → 4 (skip A)
+    const f3 = postRes(pool(f2), "forw3.0", false); // 4 → 4 (skip B)
+    const f4 = postRes(pool(f3), "forw4.0", false);
+    const b3 = postRes(tf.concat([up(f4, "path1"), f3], 4), "back3.0", true);
+    return postRes(
+      tf.concat([up(b3, "path2"), f2, coord], 4),
+      "back2.0",
+      true,
+    );
+  });
+}
+
+Deno.test("buildResUnet() eval forward equals the hand-written §2.1 network", async () => {
+  await withEngine((engine) => {
+    const tf = engine.tf;
+    const network = build(engine, tinyArch(0.5), 3);
+    network.setWeights(perturbBatchNorm(network.getWeights(), 4));
+    const input = backboneInputs(engine, 4, 2, [32, 16, 32], 9);
+    const got = forward(network, input, false);
+    const expected = handWrittenForward(
+      tf,
+      network.getWeights(),
+      input.image,
+      input.coord,
+    );
+    assert.deepEqual(expected.shape, [2, 8, 4, 8, 5]);
+    const want = expected.dataSync();
+    let worst = 0, scale = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+    assert.ok(scale > 0.1, "degenerate output");
+    assert.ok(
+      worst <= 1e-5 * scale,
+      `max difference ${worst} (scale ${scale})`,
+    );
+    tf.dispose([expected, input.image, input.coord]);
+    network.dispose();
+  });
+});
+
+Deno.test("buildResUnet() initialises like PyTorch: U(±1/√fan_in) weights and biases, BN 1/0/0/1", async () => {
+  await withEngine((engine) => {
+    const plan = planResUnet({
+      ...PRESETS.small,
+      bnAffine: true,
+      convBias: true,
+      dropout: 0.5,
+    });
+    const network = buildResUnet(engine, createRng(1), plan, runtime);
+    const weights = network.getWeights();
+    for (const unit of plan.units) {
+      const bound = initBound(unit);
+      const fanIn = unit.kind === "conv"
+        ? unit.inChannels * unit.kernel ** 3
+        : unit.outChannels * 8;
+      assert.equal(bound, 1 / Math.sqrt(fanIn));
+      const filter = weights.get(`${unit.conv}.filter`)!.data;
+      const bias = weights.get(`${unit.conv}.bias`)!.data;
+      const max = filter.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(max <= bound, `${unit.conv} exceeds its bound`);
+      assert.ok(max > 0.9 * bound, `${unit.conv} max ${max} ≪ bound ${bound}`);
+      assert.ok(bias.every((v) => Math.abs(v) <= bound));
+      // Uniform on ±b has variance b²/3.
+      const variance = filter.reduce((s, v) => s + v * v, 0) / filter.length;
+      assert.ok(
+        Math.abs(variance / (bound * bound / 3) - 1) < 0.25,
+        `${unit.conv} variance ${variance}`,
+      );
+      for (
+        const [field, value] of [
+          ["gamma", 1],
+          ["beta", 0],
+          ["movingMean", 0],
+          ["movingVariance", 1],
+        ] as const
+      ) {
+        const data = weights.get(`${unit.bn}.${field}`)!.data;
+        assert.ok(data.every((v) => v === value), `${unit.bn}.${field}`);
+      }
+    }
+    network.dispose();
+  });
+});
+
+Deno.test("buildResUnet() names weights by block and layer in tfjs layout", async () => {
+  await withEngine((engine) => {
+    const network = build(engine, tinyArch());
+    const weights = network.getWeights();
+    assert.deepEqual(weights.get("forw2.0.conv1.filter")!.shape, [
+      3,
+      3,
+      3,
+      3,
+      4,
+    ]);
+    assert.deepEqual(weights.get("forw2.0.shortcut.conv.filter")!.shape, [
+      1,
+      1,
+      1,
+      3,
+      4,
+    ]);
+    assert.deepEqual(weights.get("path1.conv.filter")!.shape, [2, 2, 2, 4, 4]);
+    assert.deepEqual(weights.get("back2.0.conv1.filter")!.shape, [
+      3,
+      3,
+      3,
+      11,
+      5,
+    ]);
+    assert.equal(weights.has("forw3.0.shortcut.conv.filter"), false);
+    assert.deepEqual(weights.get("back2.0.bn2.movingVariance")!.shape, [5]);
+    // Per unit: filter, bias, γ, β (trainable), running mean and variance.
+    assert.equal(weights.size, network.plan.units.length * 6);
+    assert.equal(network.trainable.length, network.plan.units.length * 4);
+    network.dispose();
+  });
+});
+
+Deno.test("buildResUnet() without BN affine or conv bias has no γ, β or bias", async () => {
+  await withEngine((engine) => {
+    const network = build(engine, {
+      ...tinyArch(),
+      bnAffine: false,
+      convBias: false,
+    });
+    const names = [...network.getWeights().keys()];
+    assert.ok(!names.some((n) => /\.(gamma|beta|bias)$/.test(n)));
+    assert.equal(network.trainable.length, network.plan.units.length);
+    network.dispose();
+  });
+});
+
+Deno.test("training mode updates running statistics; eval mode leaves them", async () => {
+  await withEngine((engine) => {
+    const network = build(engine, tinyArch());
+    const input = backboneInputs(engine, 4, 2, [16, 16, 16], 1);
+    const before = network.getWeights();
+    const evalA = forward(network, input, false);
+    const evalB = forward(network, input, false);
+    assert.deepEqual(evalA, evalB);
+    assert.deepEqual(
+      network.getWeights().get("preBlock.bn1.movingMean")!.data,
+      before.get("preBlock.bn1.movingMean")!.data,
+    );
+    forward(network, input, true);
+    const after = network.getWeights();
+    const mean = after.get("preBlock.bn1.movingMean")!.data;
+    assert.ok(mean.some((v) => v !== 0));
+    // Trainable weights are untouched by a forward pass.
+    assert.deepEqual(
+      after.get("preBlock.conv1.filter")!.data,
+      before.get("preBlock.conv1.filter")!.data,
+    );
+    engine.tf.dispose([input.image, input.coord]);
+    network.dispose();
+  });
+});
+
+Deno.test("channel dropout zeroes whole channels and scales the rest by 1/(1 − p)", async () => {
+  await withEngine((engine) => {
+    const input = backboneInputs(engine, 4, 2, [16, 16, 16], 1);
+    const dropped = build(engine, tinyArch(0.5), 5);
+    const plain = build(engine, tinyArch(0), 5);
+    // Training mode normalises with batch statistics, so both see the same
+    // pre-dropout features; the ratio is the mask.
+    const y = forward(dropped, input, true);
+    const x = forward(plain, input, true);
+    const channels = 5, cells = 4 * 4 * 4;
+    let zeros = 0;
+    for (let b = 0; b < 2; b++) {
+      for (let c = 0; c < channels; c++) {
+        const ratios = new Set<number>();
+        for (let i = 0; i < cells; i++) {
+          const k = (b * cells + i) * channels + c;
+          if (x[k] > 1e-6) ratios.add(Math.round((y[k] / x[k]) * 1e4) / 1e4);
+        }
+        assert.ok(ratios.size <= 1, `sample ${b} channel ${c}: ${[...ratios]}`);
+        if (ratios.has(0)) zeros++;
+        else if (ratios.size === 1) assert.ok(ratios.has(2));
+      }
+    }
+    assert.ok(zeros > 0 && zeros < 10, `${zeros} of 10 channels dropped`);
+    // The next training call draws a new mask; eval mode drops nothing.
+    const y2 = forward(dropped, input, true);
+    assert.notDeepEqual(y2, y);
+    engine.tf.dispose([input.image, input.coord]);
+    dropped.dispose();
+    plain.dispose();
+  });
+});
+
+Deno.test("element dropout zeroes single values", async () => {
+  await withEngine((engine) => {
+    const input = backboneInputs(engine, 4, 1, [32, 32, 32], 1);
+    const dropped = build(engine, tinyArch(0.5), 5, "element");
+    const plain = build(engine, tinyArch(0), 5);
+    const y = forward(dropped, input, true);
+    const x = forward(plain, input, true);
+    let mixed = 0;
+    for (let c = 0; c < 5; c++) {
+      const ratios = new Set<number>();
+      for (let i = 0; i < 512; i++) {
+        const k = i * 5 + c;
+        if (x[k] > 1e-6) ratios.add(Math.round((y[k] / x[k]) * 1e4) / 1e4);
+      }
+      for (const r of ratios) assert.ok(r === 0 || r === 2, `ratio ${r}`);
+      if (ratios.size === 2) mixed++;
+    }
+    assert.ok(
+      mixed >= 4,
+      `${mixed} channels have both kept and dropped values`,
+    );
+    engine.tf.dispose([input.image, input.coord]);
+    dropped.dispose();
+    plain.dispose();
+  });
+});
+
+Deno.test("apply() names the bad input in its ShapeError", async () => {
+  await withEngine((engine) => {
+    const tf = engine.tf;
+    const network = build(engine, tinyArch());
+    const image = tf.zeros([1, 20, 16, 16, 1]) as T5;
+    const coord = tf.zeros([1, 5, 4, 4, 3]) as T5;
+    assert.throws(
+      () => network.apply(image, coord, false),
+      (e: Error) =>
+        e instanceof ShapeError &&
+        e.message ===
+          "Cannot use resunet image (d, h, w must be positive multiples of 16): shape is [1, 20, 16, 16, 1], expected [1, *, 16, 16, 1]",
+    );
+    const good = tf.zeros([1, 16, 16, 16, 1]) as T5;
+    assert.throws(
+      () => network.apply(good, coord, false),
+      {
+        message:
+          "Cannot use resunet coord: shape is [1, 5, 4, 4, 3], expected [1, 4, 4, 4, 3]",
+      },
+    );
+    tf.dispose([image, coord, good]);
+    network.dispose();
+    assert.throws(() => network.apply(good, coord, false), {
+      message:
+        "Cannot run resunet: the network was disposed, expected a live network",
+    });
+  });
+});
+
+Deno.test("setWeights() names the first mismatch and loads nothing on error", async () => {
+  await withEngine((engine) => {
+    const network = build(engine, tinyArch());
+    const weights = network.getWeights();
+    const wrong: NamedWeights = new Map(weights);
+    wrong.set("forw2.0.conv1.filter", {
+      shape: [3, 3, 3, 4, 4],
+      data: new Float32Array(432),
+    });
+    wrong.set("preBlock.conv1.bias", {
+      shape: [2],
+      data: new Float32Array([9, 9]),
+    });
+    assert.throws(() => network.setWeights(wrong), {
+      name: "ShapeError",
+      message:
+        'Cannot use resunet weight "forw2.0.conv1.filter": shape is [3, 3, 3, 4, 4], expected [3, 3, 3, 3, 4]',
+    });
+    assert.deepEqual(
+      network.getWeights().get("preBlock.conv1.bias")!.data,
+      weights.get("preBlock.conv1.bias")!.data,
+    );
+    const extra: NamedWeights = new Map(weights);
+    extra.set("head.conv.filter", { shape: [1], data: new Float32Array(1) });
+    assert.throws(() => network.setWeights(extra), {
+      name: "RangeError",
+      message:
+        'Cannot load resunet weights: "head.conv.filter" is not a weight of this network (1 unknown), expected only names from getWeights()',
+    });
+    const short: NamedWeights = new Map(weights);
+    short.set("preBlock.conv1.bias", { shape: [2], data: new Float32Array(3) });
+    assert.throws(() => network.setWeights(short), {
+      message:
+        'Cannot load resunet weight "preBlock.conv1.bias": data has 3 values, expected 2',
+    });
+    network.dispose();
+  });
+});
