@@ -7,11 +7,13 @@
  */
 
 import type { AnyPluginDefinition } from "../core/mod.ts";
+import { resunet } from "./resunet/mod.ts";
 
 /** Every plugin, grouped by kind. */
 export const plugins: readonly AnyPluginDefinition[] = [
   // segmenter
   // backbone
+  resunet,
   // anchor_head
   // miner
   // loss
