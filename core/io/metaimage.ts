@@ -738,7 +738,10 @@ function decodeData(
   }
   let inflated: Uint8Array;
   try {
-    inflated = inflateSync(bytes.subarray(start, streamEnd));
+    // 1 MiB output chunks: measurably faster than the 16 KiB default.
+    inflated = inflateSync(bytes.subarray(start, streamEnd), {
+      chunkSize: 1 << 20,
+    });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DataError(
