@@ -1,0 +1,207 @@
+/**
+ * Sigmoid focal loss (Lin et al., "Focal Loss for Dense Object Detection",
+ * ICCV 2017, eq. 5) over the positives and the miner's negatives, normalised
+ * by the number of positives, plus the smooth-L1 regression of the reference
+ * loss (reference-detector.md §5.2).
+ *
+ * @module
+ */
+
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import {
+  type LossInput,
+  type LossResult,
+  ShapeError,
+  VALUES_PER_ANCHOR,
+} from "../../core/mod.ts";
+
+/** Names of the four regression terms, in field order (dz, dy, dx, dd). */
+export const REGRESSION_TERMS = ["regZ", "regY", "regX", "regD"] as const;
+
+/**
+ * Checks shapes, row indices and negative weights; returns the number of rows.
+ * Throws a ShapeError or RangeError naming what is wrong.
+ */
+export function checkLossInput(input: LossInput): number {
+  const { output, targets, selection } = input;
+  if (output.rank !== 2 || output.shape[1] !== VALUES_PER_ANCHOR) {
+    throw new ShapeError(
+      "loss output",
+      [null, VALUES_PER_ANCHOR],
+      output.shape,
+    );
+  }
+  const rows = output.shape[0];
+  if (
+    targets.rank !== 2 || targets.shape[0] !== rows ||
+    targets.shape[1] !== VALUES_PER_ANCHOR
+  ) {
+    throw new ShapeError(
+      "loss targets",
+      [rows, VALUES_PER_ANCHOR],
+      targets.shape,
+    );
+  }
+  for (
+    const [what, indices] of [
+      ["positives", selection.positives],
+      ["negatives", selection.negatives],
+    ] as const
+  ) {
+    for (let i = 0; i < indices.length; i++) {
+      const row = indices[i];
+      if (!(Number.isInteger(row) && row >= 0 && row < rows)) {
+        throw new RangeError(
+          `Cannot compute loss: selection.${what}[${i}] is ${row}, expected a row in [0, ${rows})`,
+        );
+      }
+    }
+  }
+  const weights = selection.negativeWeights;
+  if (weights !== undefined) {
+    if (weights.length !== selection.negatives.length) {
+      throw new ShapeError(
+        "selection.negativeWeights",
+        [selection.negatives.length],
+        [weights.length],
+      );
+    }
+    for (let i = 0; i < weights.length; i++) {
+      if (!(Number.isFinite(weights[i]) && weights[i] >= 0)) {
+        throw new RangeError(
+          `Cannot compute loss: selection.negativeWeights[${i}] is ${
+            weights[i]
+          }, expected a finite weight >= 0`,
+        );
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * The sum over the four regression fields of the mean over positives of
+ * SmoothL1 (β = 1: 0.5x² for |x| < 1, else |x| − 0.5), written branch-free as
+ * `0.5q² + |x| − q` with `q = min(|x|, 1)`. Returns the total and the four
+ * per-field means; all 0 with no positives.
+ */
+export function regressionTerms(
+  tf: LossInput["tf"],
+  positiveOutput: tfTypes.Tensor2D,
+  positiveTargets: tfTypes.Tensor2D,
+): { total: tfTypes.Scalar; fields: tfTypes.Scalar[] } {
+  const count = positiveOutput.shape[0];
+  const diff = tf.sub(
+    tf.slice(positiveOutput, [0, 1], [count, 4]),
+    tf.slice(positiveTargets, [0, 1], [count, 4]),
+  );
+  const a = tf.abs(diff);
+  const q = tf.minimum(a, 1);
+  const smooth = tf.add(tf.mul(0.5, tf.square(q)), tf.sub(a, q));
+  const perField = tf.div(tf.sum(smooth, 0), Math.max(count, 1));
+  const fields = tf.split(perField, 4).map((t) =>
+    tf.reshape(t, []) as tfTypes.Scalar
+  );
+  return { total: tf.sum(perField), fields };
+}
+
+/** Settings of the focal loss. */
+export interface FocalSettings {
+  /** Weight of positives; negatives weigh 1 − α. */
+  readonly alpha: number;
+  /** Focusing exponent γ ≥ 0 (0: α-balanced BCE). */
+  readonly gamma: number;
+}
+
+/**
+ * FL = −α_t (1 − p_t)^γ ln p_t, written from logits so that it is stable for
+ * any x: a positive has `ln p_t = −softplus(−x)` and `(1 − p_t)^γ =
+ * exp(−γ·softplus(x))`; a negative the same with x and −x swapped. Summed
+ * over the positives (weight α) and the selected negatives (weight 1 − α,
+ * times the miner's weight when present), divided by max(#positives, 1) as
+ * RetinaNet does; plus Σ_fields mean_pos SmoothL1. Terms: `classPositive`,
+ * `classNegative`, `regression` (summing to the total), `regZ`…`regD`, `tpr`,
+ * `tnr`.
+ *
+ * @param input outputs, targets and the miner's choice
+ * @param settings α and γ
+ * @returns the total and its terms
+ */
+export function computeFocalLoss(
+  input: LossInput,
+  settings: FocalSettings,
+): LossResult {
+  const { tf, output, targets, selection } = input;
+  const { alpha, gamma } = settings;
+  checkLossInput(input);
+  const positives = tf.tensor1d(selection.positives, "int32");
+  const negatives = tf.tensor1d(selection.negatives, "int32");
+  const p = selection.positives.length, n = selection.negatives.length;
+  const normaliser = Math.max(p, 1);
+
+  const positiveOutput = tf.gather(output, positives) as tfTypes.Tensor2D;
+  const positiveLogits = tf.reshape(
+    tf.slice(positiveOutput, [0, 0], [p, 1]),
+    [p],
+  );
+  const negativeLogits = tf.reshape(
+    tf.slice(tf.gather(output, negatives), [0, 0], [n, 1]),
+    [n],
+  );
+
+  const focal = (logits: tfTypes.Tensor, sign: 1 | -1, weight: number) => {
+    // sign 1: a positive (target 1); −1: a negative (target 0).
+    const signed = sign === 1 ? logits : tf.neg(logits);
+    const ce = tf.softplus(tf.neg(signed));
+    const modulating = gamma === 0
+      ? null
+      : tf.exp(tf.mul(-gamma, tf.softplus(signed)));
+    const loss = modulating ? tf.mul(modulating, ce) : ce;
+    return tf.mul(weight, loss);
+  };
+  const classPositive = tf.div(
+    tf.sum(focal(positiveLogits, 1, alpha)),
+    normaliser,
+  ) as tfTypes.Scalar;
+  let negativeLoss = focal(negativeLogits, -1, 1 - alpha);
+  if (selection.negativeWeights) {
+    negativeLoss = tf.mul(
+      negativeLoss,
+      tf.tensor1d(selection.negativeWeights),
+    );
+  }
+  const classNegative = tf.div(
+    tf.sum(negativeLoss),
+    normaliser,
+  ) as tfTypes.Scalar;
+
+  const regression = regressionTerms(
+    tf,
+    positiveOutput,
+    tf.gather(targets, positives) as tfTypes.Tensor2D,
+  );
+  const total = tf.add(
+    tf.add(classPositive, classNegative),
+    regression.total,
+  ) as tfTypes.Scalar;
+
+  const terms: Record<string, tfTypes.Scalar> = {
+    classPositive,
+    classNegative,
+    regression: regression.total,
+  };
+  REGRESSION_TERMS.forEach((name, i) => terms[name] = regression.fields[i]);
+  if (p > 0) {
+    terms.tpr = tf.div(
+      tf.sum(tf.cast(tf.greaterEqual(positiveLogits, 0), "float32")),
+      p,
+    );
+  }
+  if (n > 0) {
+    terms.tnr = tf.div(
+      tf.sum(tf.cast(tf.less(negativeLogits, 0), "float32")),
+      n,
+    );
+  }
+  return { total, terms };
+}
