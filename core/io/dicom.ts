@@ -115,6 +115,11 @@ export interface DicomSlice {
  *
  * @param bytes the start of a file (at least 132 bytes)
  * @returns whether the file is a DICOM Part 10 file
+ * @example
+ * ```ts
+ * import { isDicomFile } from "./dicom.ts";
+ * isDicomFile(new Uint8Array(10)); // false
+ * ```
  */
 export function isDicomFile(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 &&
@@ -460,6 +465,14 @@ export async function readDicomSeries(dir: string): Promise<Volume> {
  * @param dir the folder, for error messages
  * @param slices the slices, in any order
  * @returns the volume in ZYX order with LPS geometry
+ * @throws {DataError} for mixed, duplicated or unevenly spaced slices
+ * @example
+ * ```ts
+ * import { assembleSeries, parseDicomSlice } from "./dicom.ts";
+ * const files = ["a.dcm", "b.dcm"];
+ * const slices = await Promise.all(files.map(async (f) => parseDicomSlice(f, await Deno.readFile(f))));
+ * const volume = assembleSeries(".", slices);
+ * ```
  */
 export function assembleSeries(
   dir: string,

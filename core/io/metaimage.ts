@@ -250,7 +250,18 @@ export async function writeMetaImage(
   }
 }
 
-/** The MetaIO element type for a voxel array. */
+/**
+ * The MetaIO element type for a voxel array.
+ *
+ * @param data a voxel array
+ * @returns its `ElementType`
+ * @throws {TypeError} for an array type MetaIO cannot hold
+ * @example
+ * ```ts
+ * import { elementTypeOf } from "./metaimage.ts";
+ * elementTypeOf(new Int16Array(1)); // "MET_SHORT"
+ * ```
+ */
 export function elementTypeOf(data: VoxelArray): MetaElementType {
   for (const [name, ctor] of Object.entries(ELEMENT_TYPES)) {
     if (data instanceof ctor) return name as MetaElementType;
@@ -265,6 +276,15 @@ export function elementTypeOf(data: VoxelArray): MetaElementType {
 /**
  * Converts a MetaIO `TransformMatrix` (9 numbers; row i = world x, y, z of
  * voxel axis i) to a ZYX {@linkcode Matrix3}.
+ *
+ * @param m the 9 numbers as written in the header
+ * @returns the ZYX direction (column j = world direction of voxel axis j)
+ * @example
+ * ```ts
+ * import { directionFromTransformMatrix } from "./metaimage.ts";
+ * // LUNA16-style x and y flip:
+ * directionFromTransformMatrix([-1, 0, 0, 0, -1, 0, 0, 0, 1]); // [1, 0, 0, 0, -1, 0, 0, 0, -1]
+ * ```
  */
 export function directionFromTransformMatrix(m: readonly number[]): Matrix3 {
   const d: number[] = new Array(9);
@@ -274,7 +294,17 @@ export function directionFromTransformMatrix(m: readonly number[]): Matrix3 {
   return d as unknown as Matrix3;
 }
 
-/** Converts a ZYX {@linkcode Matrix3} back to MetaIO's `TransformMatrix` order. */
+/**
+ * Converts a ZYX {@linkcode Matrix3} back to MetaIO's `TransformMatrix` order.
+ *
+ * @param d a ZYX direction matrix
+ * @returns the 9 header numbers (row i = world x, y, z of voxel axis i)
+ * @example
+ * ```ts
+ * import { transformMatrixFromDirection } from "./metaimage.ts";
+ * transformMatrixFromDirection([1, 0, 0, 0, -1, 0, 0, 0, -1]); // [-1, 0, 0, 0, -1, 0, 0, 0, 1]
+ * ```
+ */
 export function transformMatrixFromDirection(d: Matrix3): number[] {
   const m: number[] = new Array(9);
   for (let i = 0; i < 3; i++) {
@@ -285,7 +315,16 @@ export function transformMatrixFromDirection(d: Matrix3): number[] {
 
 /**
  * ITK's orientation code for a ZYX direction matrix: for voxel axes x, y, z,
- * the side each comes *from* (`R`/`L`, `A`/`P`, `I`/`S`); identity → `RAI`.
+ * the side each comes *from* (`R`/`L`, `A`/`P`, `I`/`S`); identity → `RAI`,
+ * which DICOM calls LPS.
+ *
+ * @param direction a ZYX direction matrix
+ * @returns three letters, e.g. `"RAI"`
+ * @example
+ * ```ts
+ * import { orientationCode } from "./metaimage.ts";
+ * orientationCode([1, 0, 0, 0, -1, 0, 0, 0, -1]); // "LPI"
+ * ```
  */
 export function orientationCode(direction: Matrix3): string {
   const m = transformMatrixFromDirection(direction);
@@ -719,6 +758,14 @@ function decodeData(
     return decodeElements(bytes, start, count, ctor, header.byteOrderMsb);
   }
 
+  if (header.headerSize === -1 && header.compressedDataSize === null) {
+    throw new DataError(
+      header.file,
+      "HeaderSize",
+      "-1 (data at the end of the file) with compressed data but no CompressedDataSize",
+      "CompressedDataSize to locate the zlib stream, or HeaderSize >= 0",
+    );
+  }
   let streamEnd = end;
   if (header.compressedDataSize !== null) {
     if (header.headerSize === -1) {

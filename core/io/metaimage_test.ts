@@ -324,6 +324,23 @@ Deno.test("readMetaImage() honours HeaderSize, -1, relative paths, ElementSize, 
     );
     assert.deepEqual(Array.from((await readMetaImage(c)).data), RAMP24);
 
+    // Compressed data at the end of a file, located by CompressedDataSize.
+    const stream = deflateSync(int16Bytes(RAMP24));
+    const tail = new Uint8Array(stream.length + 10).fill(7);
+    tail.set(stream, 10);
+    const e = await writeCase(
+      dir,
+      "e.mhd",
+      header({
+        CompressedData: "True",
+        CompressedDataSize: String(stream.length),
+        HeaderSize: "-1",
+        ElementDataFile: "e.zraw",
+      }),
+      { name: "e.zraw", bytes: tail },
+    );
+    assert.deepEqual(Array.from((await readMetaImage(e)).data), RAMP24);
+
     // A single-file .mha with a CRLF header.
     const head = new TextEncoder().encode(
       header({ ElementDataFile: "LOCAL", AnatomicalOrientation: "RAI" }).join(
@@ -453,6 +470,13 @@ Deno.test("readMetaImage() rejects malformed input naming the file and field", a
         data: deflateSync(good),
         field: "CompressedDataSize",
         pattern: /9999, but .* \(truncated\)/,
+      },
+      {
+        name: "header_size_compressed",
+        lines: header({ CompressedData: "True", HeaderSize: "-1" }),
+        data: deflateSync(good),
+        field: "HeaderSize",
+        pattern: /no CompressedDataSize, expected CompressedDataSize/,
       },
       {
         name: "channels",
