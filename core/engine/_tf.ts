@@ -82,4 +82,40 @@ async function registerGradientsAndChainedOps(): Promise<void> {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   await import(`data:text/javascript;base64,${btoa(binary)}`);
+  registerConv3dTransposeGradient();
+}
+
+/**
+ * tfjs 4.22 has no gradient for `Conv3DBackpropInputV2`, the kernel behind
+ * `tf.conv3dTranspose`. With `dx = convBackpropInput(dy, f)` and upstream
+ * `g`: `⟨g, dx⟩ = ⟨conv3d(g, f), dy⟩`, so the gradient for `dy` is
+ * `conv3d(g, f)` and for `f` it is `conv3DBackpropFilter(x = g, dy)`.
+ */
+function registerConv3dTransposeGradient(): void {
+  const kernelName = "Conv3DBackpropInputV2";
+  if (tf.getGradient(kernelName) != null) return;
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ["dy", "filter"],
+    gradFunc: (g, saved, attrs) => {
+      const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
+      const { strides, pad } = attrs as unknown as {
+        strides: [number, number, number] | number;
+        pad: "valid" | "same";
+      };
+      const upstream = g as tf.Tensor5D;
+      return {
+        dy: () => tf.conv3d(upstream, filter, strides, pad),
+        filter: () =>
+          tf.engine().runKernel("Conv3DBackpropFilterV2", {
+            x: upstream,
+            dy,
+          }, {
+            strides,
+            pad,
+            filterShape: filter.shape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor5D,
+      };
+    },
+  });
 }

@@ -17,6 +17,7 @@ import { nullLogger } from "../logger.ts";
 import { ConfigError } from "../errors.ts";
 import { type Engine, ENGINE_NAMES, type EngineName } from "./engine.ts";
 import { createTfjsCpuEngine } from "./tfjs_cpu.ts";
+import { createCpuEngine } from "./cpu/mod.ts";
 
 export { createPlainOps } from "./plain_ops.ts";
 
@@ -62,6 +63,9 @@ export async function createEngine(
   switch (name) {
     case "tfjs-cpu":
       engine = await createTfjsCpuEngine();
+      break;
+    case "cpu":
+      engine = await createCpuEngine({ threads: options.threads });
       break;
     default:
       if ((ENGINE_NAMES as readonly string[]).includes(name)) {

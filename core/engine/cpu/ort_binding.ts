@@ -92,6 +92,11 @@ export interface OrtSessionOptions {
   readonly threads?: number;
   /** Graph optimisation level (default "all"). */
   readonly optimization?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Keep freed buffers in ORT's arena for reuse (default true). The arena
+   * never shrinks, so many sessions with large shapes should turn it off.
+   */
+  readonly arena?: boolean;
 }
 
 /** A loaded ORT session that runs synchronously. */
@@ -171,7 +176,7 @@ export function createOrtSession(
     graphOptimizationLevel: options.optimization ?? "all",
     executionMode: "sequential",
     interOpNumThreads: 1,
-    enableCpuMemArena: true,
+    enableCpuMemArena: options.arena ?? true,
     enableMemPattern: true,
   };
   if (options.threads !== undefined) {

@@ -1,0 +1,284 @@
+import assert from "node:assert/strict";
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import { createRng } from "../../random.ts";
+import { loadTf, tf } from "../_tf.ts";
+import { compareOps, type ParityCase } from "../_parity.ts";
+import { createPlainOps } from "../plain_ops.ts";
+import { createCpuOps } from "./ops.ts";
+import { createSessionCache } from "./sessions.ts";
+
+await loadTf();
+await tf.setBackend("cpu");
+const plain = createPlainOps(tf);
+const sessions = createSessionCache({ threads: 1 });
+const fast = createCpuOps(tf, sessions);
+const TOLERANCE = 1e-4;
+
+function check(c: ParityCase, seed: number): void {
+  const { worst, where, errors } = compareOps(tf, plain, fast, c, seed);
+  assert.ok(
+    worst <= TOLERANCE,
+    `${JSON.stringify(c)}: ${where} differs by ${worst.toExponential(2)} ${
+      JSON.stringify(errors)
+    }`,
+  );
+}
+
+Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gradients) on random shapes", () => {
+  const rng = createRng(2024);
+  const cases: ParityCase[] = [
+    // The concat-with-coords width of the reference net.
+    {
+      kind: "conv3d",
+      input: [1, 4, 4, 4, 131],
+      cout: 8,
+      k: 3,
+      stride: 1,
+      padding: "same",
+      bias: true,
+    },
+    {
+      kind: "conv3d",
+      input: [2, 5, 3, 7, 3],
+      cout: 4,
+      k: 1,
+      stride: 1,
+      padding: "same",
+      bias: true,
+    },
+    {
+      kind: "conv3d",
+      input: [1, 7, 5, 6, 2],
+      cout: 3,
+      k: 3,
+      stride: 2,
+      padding: "same",
+      bias: true,
+    },
+    {
+      kind: "conv3d",
+      input: [2, 7, 6, 5, 2],
+      cout: 3,
+      k: 3,
+      stride: 2,
+      padding: "valid",
+      bias: false,
+    },
+    {
+      kind: "conv3d",
+      input: [1, 5, 5, 5, 3],
+      cout: 2,
+      k: 1,
+      stride: 2,
+      padding: "valid",
+      bias: true,
+    },
+  ];
+  for (let i = 0; i < 6; i++) {
+    const size = () => 3 + rng.int(5);
+    cases.push({
+      kind: "conv3d",
+      input: [1 + rng.int(2), size(), size(), size(), 1 + rng.int(12)],
+      cout: 1 + rng.int(10),
+      k: rng.next() < 0.7 ? 3 : 1,
+      stride: 1,
+      padding: rng.next() < 0.6 ? "same" : "valid",
+      bias: rng.next() < 0.7,
+    });
+  }
+  cases.forEach((c, i) => check(c, 100 + i));
+});
+
+Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", () => {
+  check({
+    kind: "conv3dTranspose",
+    input: [1, 3, 2, 3, 5],
+    cout: 4,
+    k: 2,
+    stride: 2,
+    padding: "valid",
+    bias: true,
+  }, 1);
+  check({
+    kind: "conv3dTranspose",
+    input: [2, 2, 3, 1, 3],
+    cout: 6,
+    k: 2,
+    stride: 2,
+    padding: "valid",
+    bias: false,
+  }, 2);
+});
+
+Deno.test("createCpuOps() fused convBn equals conv → batch norm → (+ residual) → ReLU in training and inference", () => {
+  const base = {
+    kind: "convBn",
+    cout: 5,
+    k: 3,
+    stride: 1,
+    padding: "same",
+  } as const;
+  const cases: ParityCase[] = [
+    {
+      ...base,
+      input: [2, 3, 5, 4, 3],
+      bias: true,
+      affine: true,
+      training: true,
+      relu: true,
+      residual: true,
+    },
+    {
+      ...base,
+      input: [1, 5, 3, 3, 4],
+      bias: false,
+      affine: true,
+      training: true,
+      relu: true,
+      residual: false,
+    },
+    {
+      ...base,
+      input: [1, 3, 3, 5, 2],
+      bias: true,
+      affine: false,
+      training: true,
+      relu: false,
+      residual: true,
+    },
+    {
+      ...base,
+      input: [2, 3, 3, 3, 6],
+      bias: true,
+      affine: true,
+      training: false,
+      relu: true,
+      residual: true,
+    },
+    {
+      ...base,
+      input: [1, 4, 4, 4, 131],
+      cout: 7,
+      k: 1,
+      bias: true,
+      affine: true,
+      training: true,
+      relu: false,
+      residual: false,
+    },
+  ];
+  cases.forEach((c, i) => check(c, 200 + i));
+});
+
+Deno.test("createCpuOps() batchNorm equals tfjs in training (with running-stat updates) and inference", () => {
+  check({
+    kind: "batchNorm",
+    input: [2, 3, 4, 5, 6],
+    affine: true,
+    training: true,
+  }, 1);
+  check({
+    kind: "batchNorm",
+    input: [1, 3, 3, 3, 4],
+    affine: false,
+    training: true,
+  }, 2);
+  check({
+    kind: "batchNorm",
+    input: [1, 5, 3, 3, 3],
+    affine: true,
+    training: false,
+  }, 3);
+});
+
+Deno.test("createCpuOps() relu, add, maxPool3d, concatChannels and dropout equal tfjs", () => {
+  check({ kind: "relu", input: [2, 3, 4, 5, 3] }, 1);
+  check({ kind: "add", input: [1, 3, 3, 3, 7] }, 2);
+  check({ kind: "maxPool3d", input: [2, 4, 6, 4, 3] }, 3);
+  check({ kind: "maxPool3d", input: [1, 5, 5, 7, 2] }, 4);
+  check(
+    { kind: "concatChannels", input: [1, 2, 3, 2, 64], channels: [64, 3] },
+    5,
+  );
+  check({
+    kind: "dropout",
+    input: [2, 3, 3, 3, 8],
+    rate: 0.5,
+    channelwise: true,
+  }, 6);
+  check({
+    kind: "dropout",
+    input: [1, 3, 3, 3, 4],
+    rate: 0.2,
+    channelwise: false,
+  }, 7);
+});
+
+Deno.test("createCpuOps() leaks no tensors over repeated forward and backward passes", () => {
+  const run = () => {
+    const c: ParityCase = {
+      kind: "convBn",
+      input: [1, 4, 4, 4, 3],
+      cout: 4,
+      k: 3,
+      stride: 1,
+      padding: "same",
+      bias: true,
+      affine: true,
+      training: true,
+      relu: true,
+      residual: true,
+    };
+    compareOps(tf, fast, fast, c, 9);
+    compareOps(
+      tf,
+      fast,
+      fast,
+      { kind: "maxPool3d", input: [1, 4, 4, 4, 2] },
+      9,
+    );
+    compareOps(tf, fast, fast, {
+      kind: "concatChannels",
+      input: [1, 2, 2, 2, 2],
+      channels: [1],
+    }, 9);
+    compareOps(tf, fast, fast, {
+      kind: "conv3dTranspose",
+      input: [1, 2, 2, 2, 2],
+      cout: 2,
+      k: 2,
+      stride: 2,
+      padding: "valid",
+      bias: true,
+    }, 9);
+  };
+  run();
+  const before = tf.memory().numTensors;
+  run();
+  run();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("createCpuOps() rejects mismatched shapes with clear errors", () => {
+  const x = tf.zeros([1, 4, 4, 4, 3]) as tfTypes.Tensor5D;
+  const conv = {
+    filter: tf.variable(tf.zeros([3, 3, 3, 2, 4])) as tfTypes.Variable<
+      tfTypes.Rank.R5
+    >,
+    bias: null,
+    strides: 1,
+    padding: "same" as const,
+  };
+  assert.throws(
+    () => fast.conv3d(x, conv),
+    /Cannot use conv3d input \(channels must match the filter\): shape is \[1, 4, 4, 4, 3\], expected \[\*, \*, \*, \*, 2\]/,
+  );
+  const y = tf.zeros([1, 4, 4, 4, 2]) as tfTypes.Tensor5D;
+  assert.throws(
+    () => fast.add(x, y),
+    /Cannot use add input: shape is \[1, 4, 4, 4, 2\], expected \[1, 4, 4, 4, 3\]/,
+  );
+  tf.dispose([x, y, conv.filter]);
+});
+
+globalThis.addEventListener("unload", () => sessions.dispose());
