@@ -28,7 +28,17 @@ export function buildProgram(context: CliContext): Command {
     pluginsCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
-  for (const command of program.commands) command.exitOverride();
+  // Errors are printed once, on one line, by main(); help goes to stdout.
+  const output = {
+    writeErr: () => {},
+    writeOut: (text: string) =>
+      Deno.stdout.writeSync(new TextEncoder().encode(text)),
+  };
+  const configure = (command: Command) => {
+    command.exitOverride().configureOutput(output);
+    command.commands.forEach(configure);
+  };
+  configure(program);
   return program;
 }
 
@@ -50,10 +60,6 @@ async function main(args: string[]): Promise<number> {
     print: (line) => console.log(line),
   };
   const program = buildProgram(context);
-  program.configureOutput({
-    writeErr: () => {},
-    writeOut: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
-  });
   try {
     await program.parseAsync(args.filter((a) => a !== "--verbose"), {
       from: "user",

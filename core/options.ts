@@ -47,9 +47,7 @@ export function describeOptions(schema: OptionsSchema): OptionDescription[] {
     properties?: Record<string, Record<string, unknown>>;
   };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
-    const type = Array.isArray(property.type)
-      ? String(property.type[0])
-      : String(property.type ?? (property.enum ? "string" : "any"));
+    const type = jsonType(property);
     return {
       name,
       type,
@@ -67,4 +65,18 @@ export function describeOptions(schema: OptionsSchema): OptionDescription[] {
       schema: property,
     };
   });
+}
+
+/** The JSON type of a property, `a | b` for unions (`integer | null`). */
+function jsonType(property: Record<string, unknown>): string {
+  if (Array.isArray(property.type)) return property.type.join(" | ");
+  if (typeof property.type === "string") return property.type;
+  if (property.enum) return "string";
+  const union = (property.anyOf ?? property.oneOf) as
+    | Record<string, unknown>[]
+    | undefined;
+  if (Array.isArray(union)) {
+    return [...new Set(union.map((member) => jsonType(member)))].join(" | ");
+  }
+  return "any";
 }

@@ -10,6 +10,7 @@ Deno.test("describeOptions() lists each field with type, default, description an
       "Volume limits",
     ),
     rate: z.number().min(0).max(1).default(0.5).describe("Rate"),
+    width: z.int().nullable().default(null).describe("Override"),
   }));
   assert.deepEqual(
     options.map((o) => [o.name, o.type, o.default, o.description]),
@@ -18,6 +19,7 @@ Deno.test("describeOptions() lists each field with type, default, description an
       ["mode", "string", "b", "Mode"],
       ["range", "array", [0.68, 8.2], "Volume limits"],
       ["rate", "number", 0.5, "Rate"],
+      ["width", "integer | null", null, "Override"],
     ],
   );
   assert.equal(options[0].minimum, 1);
