@@ -15,6 +15,7 @@ import { createRegistry } from "./core/registry.ts";
 import { plugins } from "./plugins/mod.ts";
 // Command builders, one file each under core/cli/.
 import { pluginsCommand } from "./core/cli/plugins.ts";
+import { evalCommand } from "./core/cli/eval.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -26,6 +27,7 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride();
   const builders = [
     pluginsCommand,
+    evalCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.

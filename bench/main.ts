@@ -13,6 +13,7 @@ export type BenchSection = () => Promise<Record<string, number | string>>;
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   // name: () => import("./file.ts").then((m) => m.run),
   io: () => import("./io.ts").then((m) => m.run),
+  froc: () => import("./froc.ts").then((m) => m.run),
 };
 
 if (import.meta.main) {
