@@ -17,6 +17,7 @@ export * from "./plugin.ts";
 export * from "./registry.ts";
 export * from "./segmenter.ts";
 export * from "./morphology/mod.ts";
+export * from "./lung_masks.ts";
 export * from "./backbone.ts";
 export * from "./anchor_head.ts";
 export * from "./miner.ts";

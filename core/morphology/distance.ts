@@ -134,6 +134,8 @@ function sweepAxis(
  * @param mask box-shaped voxels (≠ 0 = set), ZYX
  * @param shape (nz, ny, nx) of `mask`
  * @param spacingMm voxel size along (z, y, x)
+ * @param planar when true, each z-plane is transformed on its own (the
+ *   distance to the nearest set pixel of the same plane)
  * @returns a Float32Array of squared distances in mm²
  * @example
  * ```ts
@@ -145,6 +147,7 @@ export function squaredDistanceToSet(
   mask: ArrayLike<number>,
   shape: Zyx,
   spacingMm: Zyx,
+  planar = false,
 ): Float32Array {
   const [nz, ny, nx] = shape;
   const out = new Float32Array(nz * ny * nx);
@@ -153,6 +156,7 @@ export function squaredDistanceToSet(
   const g = new Float64Array(longest);
   const v = new Int32Array(longest);
   const zb = new Float64Array(longest + 1);
+  const h = new Float64Array(longest);
   const sx = spacingMm[2];
   // x: 1D distance to the nearest set voxel of the row (two sweeps).
   for (let r = 0; r < nz * ny; r++) {
@@ -169,18 +173,25 @@ export function squaredDistanceToSet(
       out[base + x] = k === Infinity ? Infinity : (k * sx) * (k * sx);
     }
   }
-  // y: lower envelope along each column of each plane.
+  // y: lower envelope along each column of each plane; a column without any
+  // finite value stays infinite.
   const wy = spacingMm[1] * spacingMm[1];
   for (let z = 0; z < nz; z++) {
     const plane = z * ny * nx;
     for (let x = 0; x < nx; x++) {
-      for (let y = 0; y < ny; y++) f[y] = out[plane + y * nx + x];
-      envelope(f, ny, wy, g, v, zb);
+      let finite = 0;
+      for (let y = 0; y < ny; y++) {
+        const a = out[plane + y * nx + x];
+        f[y] = a;
+        if (a !== Infinity) finite++;
+      }
+      if (finite === 0) continue;
+      envelope(f, ny, wy, g, v, zb, h);
       for (let y = 0; y < ny; y++) out[plane + y * nx + x] = g[y];
     }
   }
   // z: gather one (nz × nx) slab per row y, transposed so lines are contiguous.
-  if (nz > 1) {
+  if (nz > 1 && !planar) {
     const wz = spacingMm[0] * spacingMm[0];
     const slab = new Float64Array(nz * nx);
     const planeSize = ny * nx;
@@ -190,9 +201,18 @@ export function squaredDistanceToSet(
         for (let x = 0; x < nx; x++) slab[x * nz + z] = out[src + x];
       }
       for (let x = 0; x < nx; x++) {
-        const line = slab.subarray(x * nz, (x + 1) * nz);
-        envelope(line, nz, wz, g, v, zb);
-        line.set(g.subarray(0, nz));
+        const off = x * nz;
+        let finite = 0, zero = 0;
+        for (let z = 0; z < nz; z++) {
+          const a = slab[off + z];
+          f[z] = a;
+          if (a !== Infinity) finite++;
+          if (a === 0) zero++;
+        }
+        // All infinite, or all zero: the line does not change.
+        if (finite === 0 || zero === nz) continue;
+        envelope(f, nz, wz, g, v, zb, h);
+        for (let z = 0; z < nz; z++) slab[off + z] = g[z];
       }
       for (let z = 0; z < nz; z++) {
         const dst = z * planeSize + y * nx;
@@ -205,6 +225,7 @@ export function squaredDistanceToSet(
 
 // One line of the Felzenszwalb–Huttenlocher transform: out[q] = min_p
 // f[p] + w·(q − p)², skipping infinite samples (which have no parabola).
+// h[p] caches f[p] + w·p² for the parabolas in the envelope.
 function envelope(
   f: Float64Array,
   n: number,
@@ -212,12 +233,15 @@ function envelope(
   out: Float64Array,
   v: Int32Array,
   zb: Float64Array,
+  h: Float64Array,
 ): void {
   let k = -1;
+  const inv = 1 / (2 * w);
   for (let q = 0; q < n; q++) {
     const fq = f[q];
     if (fq === Infinity) continue;
     const hq = fq + w * q * q;
+    h[q] = hq;
     if (k < 0) {
       k = 0;
       v[0] = q;
@@ -226,11 +250,11 @@ function envelope(
       continue;
     }
     let p = v[k];
-    let s = (hq - (f[p] + w * p * p)) / (2 * w * (q - p));
+    let s = (hq - h[p]) * inv / (q - p);
     while (s <= zb[k]) {
       k--;
       p = v[k];
-      s = (hq - (f[p] + w * p * p)) / (2 * w * (q - p));
+      s = (hq - h[p]) * inv / (q - p);
     }
     k++;
     v[k] = q;

@@ -118,3 +118,21 @@ Deno.test("squaredDistanceToSet() gives Infinity without any set voxel", () => {
   const d = squaredDistanceToSet(new Uint8Array(8), [2, 2, 2], [1, 1, 1]);
   assert.ok(d.every((v) => v === Infinity));
 });
+
+Deno.test("squaredDistanceToSet() with planar transforms each plane on its own", () => {
+  const shape: Zyx = [2, 1, 4];
+  const mask = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+  const d = squaredDistanceToSet(mask, shape, [1, 1, 1], true);
+  assert.deepEqual([...d], [
+    0,
+    1,
+    4,
+    9,
+    Infinity,
+    Infinity,
+    Infinity,
+    Infinity,
+  ]);
+  const d3 = squaredDistanceToSet(mask, shape, [1, 1, 1]);
+  assert.deepEqual([...d3], [0, 1, 4, 9, 1, 2, 5, 10]);
+});

@@ -67,12 +67,14 @@ export function fullBox(shape: Zyx): Box {
 }
 
 /**
- * Encodes the set voxels (value ≠ 0) of `mask` inside `box` as runs; voxels
- * outside the box count as unset.
+ * Encodes the set voxels (value > `above`, i.e. ≠ 0 for a 0/1 mask) of
+ * `mask` inside `box` as runs; voxels outside the box count as unset.
  *
  * @param mask voxels in ZYX order, length `nz · ny · nx`
  * @param shape (nz, ny, nx)
  * @param box the part to encode (default: everything)
+ * @param above a voxel is set when its value is greater than this (default 0):
+ *   on a distance map, `above = k` encodes "distance > k"
  * @returns the runs, rows in raster order
  * @example
  * ```ts
@@ -85,6 +87,7 @@ export function maskRuns(
   mask: ArrayLike<number>,
   shape: Zyx,
   box: Box = fullBox(shape),
+  above = 0,
 ): MaskRuns {
   const [nz, ny, nx] = shape;
   const rowStart = new Int32Array(nz * ny + 1);
@@ -101,10 +104,10 @@ export function maskRuns(
       let x = bx0;
       while (x < bx1) {
         // Skip unset voxels, then measure the run.
-        while (x < bx1 && mask[base + x] === 0) x++;
+        while (x < bx1 && !(mask[base + x] > above)) x++;
         if (x >= bx1) break;
         const start = x;
-        while (x < bx1 && mask[base + x] !== 0) x++;
+        while (x < bx1 && mask[base + x] > above) x++;
         if (count === cap) {
           cap *= 2;
           const a = new Int32Array(cap), b = new Int32Array(cap);
@@ -231,6 +234,7 @@ export function labelRuns(
  * @param shape (nz, ny, nx)
  * @param connectivity 4, 8, 6, 18 or 26
  * @param box the part to label (default: everything)
+ * @param above a voxel is set when its value is greater than this (default 0)
  * @returns labelled runs
  * @example
  * ```ts
@@ -243,8 +247,9 @@ export function labelMask(
   shape: Zyx,
   connectivity: Connectivity,
   box?: Box,
+  above = 0,
 ): LabelledRuns {
-  return labelRuns(maskRuns(mask, shape, box), connectivity);
+  return labelRuns(maskRuns(mask, shape, box, above), connectivity);
 }
 
 /**
@@ -338,21 +343,49 @@ export function labelAt(
 export function maskBox(mask: ArrayLike<number>, shape: Zyx): Box | null {
   const [nz, ny, nx] = shape;
   let z0 = nz, z1 = -1, y0 = ny, y1 = -1, x0 = nx, x1 = -1;
+  // Rows of whole 32-bit words can be skipped four bytes at a time.
+  const words = mask instanceof Uint8Array && mask.byteOffset % 4 === 0 &&
+      nx % 4 === 0
+    ? new Uint32Array(mask.buffer, mask.byteOffset, (nz * ny * nx) >> 2)
+    : null;
+  const nw = nx >> 2;
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      const base = (z * ny + y) * nx;
+      const row = z * ny + y;
+      const base = row * nx;
       let first = -1, last = -1;
-      for (let x = 0; x < nx; x++) {
-        if (mask[base + x] !== 0) {
-          first = x;
-          break;
+      if (words) {
+        const wb = row * nw;
+        let a = 0;
+        while (a < nw && words[wb + a] === 0) a++;
+        if (a === nw) continue;
+        let b = nw - 1;
+        while (words[wb + b] === 0) b--;
+        for (let x = a * 4; x < a * 4 + 4; x++) {
+          if (mask[base + x] !== 0) {
+            first = x;
+            break;
+          }
         }
-      }
-      if (first < 0) continue;
-      for (let x = nx - 1; x >= first; x--) {
-        if (mask[base + x] !== 0) {
-          last = x;
-          break;
+        for (let x = b * 4 + 3; x >= b * 4; x--) {
+          if (mask[base + x] !== 0) {
+            last = x;
+            break;
+          }
+        }
+      } else {
+        for (let x = 0; x < nx; x++) {
+          if (mask[base + x] !== 0) {
+            first = x;
+            break;
+          }
+        }
+        if (first < 0) continue;
+        for (let x = nx - 1; x >= first; x--) {
+          if (mask[base + x] !== 0) {
+            last = x;
+            break;
+          }
         }
       }
       if (z < z0) z0 = z;

@@ -162,3 +162,38 @@ Deno.test("maskBox(), growBox(), cropMask() and pasteMask() agree", () => {
   pasteMask(part, box, back, shape);
   assert.deepEqual(back, mask);
 });
+
+Deno.test("maskBox() finds the same box with and without the word-wise scan", () => {
+  const shape: Zyx = [3, 4, 8];
+  for (let seed = 1; seed <= 5; seed++) {
+    const mask = randomMask(shape, 0.02 * seed, seed);
+    // A copy at an odd byte offset forces the byte-wise path.
+    const buffer = new Uint8Array(mask.length + 1);
+    buffer.set(mask, 1);
+    const odd = buffer.subarray(1);
+    let expected = null as null | {
+      z0: number;
+      z1: number;
+      y0: number;
+      y1: number;
+      x0: number;
+      x1: number;
+    };
+    for (let i = 0; i < mask.length; i++) {
+      if (!mask[i]) continue;
+      const z = Math.floor(i / 32), y = Math.floor(i / 8) % 4, x = i % 8;
+      expected = expected
+        ? {
+          z0: Math.min(expected.z0, z),
+          z1: Math.max(expected.z1, z + 1),
+          y0: Math.min(expected.y0, y),
+          y1: Math.max(expected.y1, y + 1),
+          x0: Math.min(expected.x0, x),
+          x1: Math.max(expected.x1, x + 1),
+        }
+        : { z0: z, z1: z + 1, y0: y, y1: y + 1, x0: x, x1: x + 1 };
+    }
+    assert.deepEqual(maskBox(mask, shape), expected);
+    assert.deepEqual(maskBox(odd, shape), expected);
+  }
+});
