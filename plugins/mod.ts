@@ -8,6 +8,13 @@
 
 import type { AnyPluginDefinition } from "../core/mod.ts";
 import { resunet } from "./resunet/mod.ts";
+import { rpn3dAnchorHead } from "./rpn3d/mod.ts";
+import { topKMiner } from "./topk/mod.ts";
+import { randomMiner } from "./random/mod.ts";
+import { allMiner } from "./all/mod.ts";
+import { balancedLoss } from "./balanced/mod.ts";
+import { weightedLoss } from "./weighted/mod.ts";
+import { focalLoss } from "./focal/mod.ts";
 
 /** Every plugin, grouped by kind. */
 export const plugins: readonly AnyPluginDefinition[] = [
@@ -15,6 +22,13 @@ export const plugins: readonly AnyPluginDefinition[] = [
   // backbone
   resunet,
   // anchor_head
+  rpn3dAnchorHead,
   // miner
+  topKMiner,
+  randomMiner,
+  allMiner,
   // loss
+  balancedLoss,
+  weightedLoss,
+  focalLoss,
 ];

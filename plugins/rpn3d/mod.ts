@@ -1,0 +1,64 @@
+/**
+ * `rpn3d`: the reference 3D region-proposal head (lfz/DSB2017, the Tianchi
+ * write-up): anchors 10/30/60 at stride 4, a 1³ conv → ReLU → 1³ conv head,
+ * the §3.3 label mapping, §3.4 decoding and §3.5 greedy cube NMS.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { defineAnchorHead } from "../../core/mod.ts";
+import { createRpn3dHead } from "./head.ts";
+
+export { createRpn3dHead, type Rpn3dHead, type Rpn3dSettings } from "./head.ts";
+
+const options = z.object({
+  anchors_mm: z.array(z.number().positive()).min(1).default([10, 30, 60])
+    .describe("Anchor cube edges in mm (voxels of the 1 mm grid)"),
+  stride: z.int().min(1).default(4).describe(
+    "Feature stride the head expects; must equal the backbone's output stride",
+  ),
+  hidden_channels: z.int().min(1).default(64).describe(
+    "Channels of the hidden 1³ convolution",
+  ),
+  th_pos: z.number().gt(0).max(1).default(0.5).describe(
+    "Training: IoU with the target at or above which an anchor may be the positive",
+  ),
+  th_pos_val: z.number().gt(0).max(1).default(1).describe(
+    "Validation: the same threshold (1: the nearest cell and best-sized anchor)",
+  ),
+  th_neg: z.number().gt(0).max(1).default(0.02).describe(
+    "IoU with any nodule at or above which an anchor is ignored (neither positive nor negative)",
+  ),
+  num_neg: z.int().min(1).default(800).describe(
+    "Random candidate negatives kept per training crop",
+  ),
+  nms_iou: z.number().gt(0).default(0.05).describe(
+    "Default greedy NMS threshold on cube IoU (DSB2017's candidate generation uses 0.05)",
+  ),
+  min_logit: z.number().default(-3).describe(
+    "Default decoding threshold: entries with logit at or below it are dropped",
+  ),
+});
+
+/** The `rpn3d` anchor-head plugin. */
+export const rpn3dAnchorHead = defineAnchorHead({
+  id: "rpn3d",
+  description:
+    "Reference 3D RPN head: anchors 10/30/60 mm at stride 4, 1³ conv–ReLU–1³ conv, DSB2017 label mapping, decoding and cube NMS",
+  options,
+  create: (resolved, context) => {
+    context.logger.debug('Creating anchor head "rpn3d"', { ...resolved });
+    return createRpn3dHead({
+      anchors: resolved.anchors_mm,
+      stride: resolved.stride,
+      hiddenChannels: resolved.hidden_channels,
+      thPos: resolved.th_pos,
+      thPosValidation: resolved.th_pos_val,
+      thNeg: resolved.th_neg,
+      numNeg: resolved.num_neg,
+      nmsIou: resolved.nms_iou,
+      minLogit: resolved.min_logit,
+    });
+  },
+});

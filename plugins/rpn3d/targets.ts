@@ -1,0 +1,269 @@
+/**
+ * Label mapping of the reference RPN (reference-detector.md §3.3, after
+ * `LabelMapping` / `select_samples` of lfz/DSB2017 `training/detector/data.py`,
+ * MIT): turns the nodules of one crop into per-anchor classes and regression
+ * targets.
+ *
+ * @module
+ */
+
+import {
+  type CropLabels,
+  type Cube,
+  cubeIou,
+  type Rng,
+  ShapeError,
+  VALUES_PER_ANCHOR,
+  type Zyx,
+} from "../../core/mod.ts";
+
+/** The numbers the label mapping depends on. */
+export interface LabelMappingSettings {
+  /** Anchor cube edges in voxels. */
+  readonly anchors: readonly number[];
+  /** Feature stride in voxels. */
+  readonly stride: number;
+  /** IoU with any nodule at or above which an entry is ignored (class 0). */
+  readonly thNeg: number;
+  /** IoU with the target at or above which an entry may be the positive (training). */
+  readonly thPos: number;
+  /** IoU threshold for the positive in validation (1 in the reference: nearest cell). */
+  readonly thPosValidation: number;
+  /** Candidate negatives kept per training crop. */
+  readonly numNeg: number;
+}
+
+/**
+ * Number of grid cells per axis of a crop; throws when the crop is not a
+ * positive multiple of the stride.
+ *
+ * @param cropShape crop size in voxels (z, y, x)
+ * @param stride feature stride
+ * @returns the grid size (z, y, x)
+ */
+export function gridOf(cropShape: Zyx, stride: number): Zyx {
+  const grid = cropShape.map((n) => n / stride);
+  if (!grid.every((g) => Number.isInteger(g) && g > 0)) {
+    throw new ShapeError(
+      `crop labels (crop shape must be positive multiples of the stride ${stride})`,
+      grid.map((g) => Math.max(1, Math.round(g)) * stride),
+      [...cropShape],
+    );
+  }
+  return [grid[0], grid[1], grid[2]];
+}
+
+/** Checks one cube of the labels; throws a RangeError naming it. */
+function checkCube(cube: Cube, what: string): void {
+  const ok = cube.voxel.length === 3 && cube.voxel.every(Number.isFinite) &&
+    Number.isFinite(cube.diameter) && cube.diameter > 0;
+  if (!ok) {
+    throw new RangeError(
+      `Cannot map labels: ${what} is centred at [${
+        cube.voxel.join(", ")
+      }] with diameter ${cube.diameter}, expected a finite centre and a finite diameter > 0`,
+    );
+  }
+}
+
+/**
+ * The cell-index window to search for entries whose anchor may reach IoU
+ * `th` with `cube` (reference §3.3 step 2): per axis, cell centres within
+ * `±(|d − a|/2 + min(d, a) − max(d, a)³·th / min(d, a)²)` of the centre. The
+ * bound is conservative (the intersection is at most `min² · overlap` and the
+ * union at least `max³`), so searching only the window loses no entry.
+ * Writes `[z0, z1, y0, y1, x0, x1]` (inclusive) into `out`; returns false when
+ * the anchor cannot reach `th` (`max³·th / min² > min`) or the window is empty.
+ */
+function searchWindow(
+  cube: Cube,
+  anchor: number,
+  th: number,
+  grid: Zyx,
+  stride: number,
+  out: Int32Array,
+): boolean {
+  const d = cube.diameter;
+  const small = Math.min(d, anchor), large = Math.max(d, anchor);
+  const needed = (large ** 3) * th / (small * small);
+  if (needed > small) return false;
+  const radius = Math.abs(d - anchor) / 2 + small - needed;
+  const offset = (stride - 1) / 2;
+  for (let axis = 0; axis < 3; axis++) {
+    const c = cube.voxel[axis];
+    // Tolerance so that a centre exactly on the window's edge stays in it.
+    const lo = Math.max(0, Math.ceil((c - radius - offset) / stride - 1e-9));
+    const hi = Math.min(
+      grid[axis] - 1,
+      Math.floor((c + radius - offset) / stride + 1e-9),
+    );
+    if (lo > hi) return false;
+    out[2 * axis] = lo;
+    out[2 * axis + 1] = hi;
+  }
+  return true;
+}
+
+/**
+ * The anchor head's targets for one crop, exactly as reference §3.3:
+ *
+ * 1. every entry starts as a candidate negative (−1);
+ * 2. for every nodule (the target included) and every anchor, entries whose
+ *    anchor cube has IoU ≥ `thNeg` with the nodule become ignored (0);
+ * 3. training only: up to `numNeg` of the remaining −1 entries, chosen
+ *    uniformly with `rng`, stay −1 and every other −1 becomes 0;
+ * 4. a random crop (`target` null) stops here;
+ * 5. otherwise one entry with IoU(target) ≥ `thPos` (training) or
+ *    `thPosValidation` (validation), chosen with `rng`, becomes the single
+ *    positive; when there is none, the cell nearest to the target centre
+ *    (`round((c − (stride − 1)/2) / stride)`, clamped into the grid; halves
+ *    round up) with the anchor of smallest `|ln(d / a)|`;
+ * 6. the positive's regression targets are `(z − cz)/a, (y − cy)/a,
+ *    (x − cx)/a, ln(d/a)`.
+ *
+ * @param labels the crop's nodules in crop voxels
+ * @param settings anchors, stride and thresholds
+ * @param training training mode (negative sampling, `thPos`)
+ * @param rng randomness for the negatives and the positive
+ * @returns `[gz, gy, gx, anchors, 5]` float32, row-major; field 0 is the class
+ *   (1, −1, 0), fields 1–4 the regression targets (0 except at the positive)
+ *
+ * @example
+ * ```ts
+ * import { createRng } from "../../core/mod.ts";
+ * import { mapLabels } from "./targets.ts";
+ * const labels = { cropShape: [16, 16, 16] as const, target: null, nodules: [] };
+ * const settings = { anchors: [10], stride: 4, thNeg: 0.02, thPos: 0.5, thPosValidation: 1, numNeg: 800 };
+ * mapLabels(labels, settings, false, createRng(0)).length; // 4 · 4 · 4 · 1 · 5 = 320
+ * ```
+ */
+export function mapLabels(
+  labels: CropLabels,
+  settings: LabelMappingSettings,
+  training: boolean,
+  rng: Rng,
+): Float32Array {
+  const { anchors, stride, thNeg, numNeg } = settings;
+  const grid = gridOf(labels.cropShape, stride);
+  const anchorCount = anchors.length;
+  const rows = grid[0] * grid[1] * grid[2] * anchorCount;
+  const out = new Float32Array(rows * VALUES_PER_ANCHOR);
+  for (let r = 0; r < rows; r++) out[r * VALUES_PER_ANCHOR] = -1;
+
+  labels.nodules.forEach((cube, i) => checkCube(cube, `nodule ${i}`));
+  if (labels.target) checkCube(labels.target, "the target");
+
+  const offset = (stride - 1) / 2;
+  const window = new Int32Array(6);
+  // One probe cube reused for every cell: no allocation per entry.
+  const probeCentre: [number, number, number] = [0, 0, 0];
+  const probe = { voxel: probeCentre, diameter: 0 };
+
+  // Step 2: ignore zones around every nodule (the target too, in case the
+  // caller left it out of `nodules`; marking twice changes nothing).
+  const ignoreAround = labels.target
+    ? [...labels.nodules, labels.target]
+    : labels.nodules;
+  for (const cube of ignoreAround) {
+    for (let a = 0; a < anchorCount; a++) {
+      if (!searchWindow(cube, anchors[a], thNeg, grid, stride, window)) {
+        continue;
+      }
+      probe.diameter = anchors[a];
+      for (let z = window[0]; z <= window[1]; z++) {
+        probeCentre[0] = offset + stride * z;
+        for (let y = window[2]; y <= window[3]; y++) {
+          probeCentre[1] = offset + stride * y;
+          for (let x = window[4]; x <= window[5]; x++) {
+            probeCentre[2] = offset + stride * x;
+            if (cubeIou(probe, cube) >= thNeg) {
+              const row = ((z * grid[1] + y) * grid[2] + x) * anchorCount + a;
+              out[row * VALUES_PER_ANCHOR] = 0;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Step 3: keep numNeg random candidate negatives (partial Fisher–Yates).
+  if (training) {
+    const candidates = new Int32Array(rows);
+    let n = 0;
+    for (let r = 0; r < rows; r++) {
+      if (out[r * VALUES_PER_ANCHOR] === -1) candidates[n++] = r;
+    }
+    if (n > numNeg) {
+      for (let i = 0; i < numNeg; i++) {
+        const j = i + rng.int(n - i);
+        const t = candidates[i];
+        candidates[i] = candidates[j];
+        candidates[j] = t;
+      }
+      for (let r = 0; r < rows; r++) out[r * VALUES_PER_ANCHOR] = 0;
+      for (let i = 0; i < numNeg; i++) {
+        out[candidates[i] * VALUES_PER_ANCHOR] = -1;
+      }
+    }
+  }
+
+  // Step 4: a random crop has no positive.
+  const target = labels.target;
+  if (!target) return out;
+
+  // Step 5: one positive among the entries with IoU(target) ≥ thPos.
+  const thPos = training ? settings.thPos : settings.thPosValidation;
+  const matches: number[] = [];
+  for (let a = 0; a < anchorCount; a++) {
+    if (!searchWindow(target, anchors[a], thPos, grid, stride, window)) {
+      continue;
+    }
+    probe.diameter = anchors[a];
+    for (let z = window[0]; z <= window[1]; z++) {
+      probeCentre[0] = offset + stride * z;
+      for (let y = window[2]; y <= window[3]; y++) {
+        probeCentre[1] = offset + stride * y;
+        for (let x = window[4]; x <= window[5]; x++) {
+          probeCentre[2] = offset + stride * x;
+          if (cubeIou(probe, target) >= thPos) {
+            matches.push(((z * grid[1] + y) * grid[2] + x) * anchorCount + a);
+          }
+        }
+      }
+    }
+  }
+  let row: number;
+  if (matches.length > 0) {
+    row = matches[rng.int(matches.length)];
+  } else {
+    const cell = [0, 0, 0];
+    for (let axis = 0; axis < 3; axis++) {
+      const i = Math.round((target.voxel[axis] - offset) / stride);
+      cell[axis] = Math.min(grid[axis] - 1, Math.max(0, i));
+    }
+    let best = 0;
+    for (let a = 1; a < anchorCount; a++) {
+      if (
+        Math.abs(Math.log(target.diameter / anchors[a])) <
+          Math.abs(Math.log(target.diameter / anchors[best]))
+      ) best = a;
+    }
+    row = ((cell[0] * grid[1] + cell[1]) * grid[2] + cell[2]) * anchorCount +
+      best;
+  }
+
+  // Step 6: regression targets of the positive.
+  const a = row % anchorCount;
+  const cellIndex = (row - a) / anchorCount;
+  const x = cellIndex % grid[2];
+  const y = ((cellIndex - x) / grid[2]) % grid[1];
+  const z = (cellIndex - x - y * grid[2]) / (grid[1] * grid[2]);
+  const anchor = anchors[a];
+  const base = row * VALUES_PER_ANCHOR;
+  out[base] = 1;
+  out[base + 1] = (target.voxel[0] - (offset + stride * z)) / anchor;
+  out[base + 2] = (target.voxel[1] - (offset + stride * y)) / anchor;
+  out[base + 3] = (target.voxel[2] - (offset + stride * x)) / anchor;
+  out[base + 4] = Math.log(target.diameter / anchor);
+  return out;
+}
