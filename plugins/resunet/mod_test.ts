@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import {
+  backboneContract,
+  testPluginContext,
+} from "../../core/testing/backbone_contract.ts";
+import { resunet } from "./mod.ts";
+
+/** A tiny resunet: every kind of block (shortcut and identity) at 1–5 channels. */
+const TINY = {
+  pre_channels: 2,
+  stage_channels: [3, 4, 4, 4],
+  stage_blocks: [1, 1, 1, 1],
+  back_channels: [4, 5],
+  back_blocks: [1, 1],
+};
+
+backboneContract("resunet", {
+  engines: ["tfjs-cpu", "cpu"],
+  create: () =>
+    resunet.create(resunet.options.parse(TINY), testPluginContext()),
+});
+
+Deno.test("resunet publishes 128 channels at stride 4, max stride 16, and the reference counts", () => {
+  const backbone = resunet.create(
+    resunet.options.parse({}),
+    testPluginContext(),
+  );
+  assert.deepEqual(backbone.output, { channels: 128, stride: 4 });
+  assert.equal(backbone.maxStride, 16);
+  assert.deepEqual(backbone.counts(), {
+    parameters: 5_374_392,
+    weightedLayers: 40,
+    caffeLayers: 140,
+  });
+});
+
+Deno.test("resunet's small preset publishes 64 channels", () => {
+  const backbone = resunet.create(
+    resunet.options.parse({ preset: "small" }),
+    testPluginContext(),
+  );
+  assert.equal(backbone.output.channels, 64);
+  assert.equal(backbone.counts().parameters, 1_348_524);
+});
