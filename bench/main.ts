@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   // name: () => import("./file.ts").then((m) => m.run),
   io: () => import("./io.ts").then((m) => m.run),
   froc: () => import("./froc.ts").then((m) => m.run),
+  ops: () => import("./ops.ts").then((m) => m.run),
   anchor_head: () => import("./anchor_head.ts").then((m) => m.run),
 };
 

@@ -78,7 +78,9 @@ function randomArray(rng: Rng, size: number, scale: number): Float32Array {
 }
 
 /**
- * Runs `c` on `ops` and returns every result as plain arrays by name.
+ * Runs `c` on `ops` and returns every result as plain arrays by name. Reads
+ * results with `await data()` (tfjs's WebGPU backend cannot `dataSync()` in
+ * Deno: its synchronous read-back needs an OffscreenCanvas).
  *
  * @param tf tfjs-core
  * @param ops the ops under test
@@ -86,12 +88,12 @@ function randomArray(rng: Rng, size: number, scale: number): Float32Array {
  * @param seed parameters and upstream gradient are drawn from this seed
  * @returns output, gradients and running statistics by name
  */
-export function runCase(
+export async function runCase(
   tf: TfCore,
   ops: NetworkOps,
   c: ParityCase,
   seed: number,
-): Map<string, Float32Array> {
+): Promise<Map<string, Float32Array>> {
   const rng = createRng(seed);
   const vars = new Map<string, tfTypes.Variable>();
   const v = (
@@ -216,25 +218,29 @@ export function runCase(
       break;
   }
   const out = new Map<string, Float32Array>();
+  const read = async (t: tfTypes.Tensor) =>
+    Float32Array.from(await t.data() as Float32Array);
   const trainable = [...vars.entries()].filter(([, t]) => t.trainable);
   // Weighting the output by a fixed random tensor makes every gradient non-trivial.
   let weights: tfTypes.Tensor | null = null;
+  let output: tfTypes.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const y = forward();
     weights ??= tf.tensor(randomArray(createRng(seed + 1), y.size, 1), y.shape);
-    out.set("output", Float32Array.from(y.dataSync()));
+    output = tf.keep(tf.clone(y));
     return tf.sum(tf.mul(y, weights)) as tfTypes.Scalar;
   }, trainable.map(([, t]) => t));
+  out.set("output", await read(output!));
   for (const [name, t] of trainable) {
-    const g = grads[t.name];
-    out.set(`d_${name}`, Float32Array.from(g.dataSync()));
+    out.set(`d_${name}`, await read(grads[t.name]));
   }
   if (bn !== null) {
-    out.set("movingMean", Float32Array.from(bn.movingMean.dataSync()));
-    out.set("movingVariance", Float32Array.from(bn.movingVariance.dataSync()));
+    const params = bn as BatchNormParams;
+    out.set("movingMean", await read(params.movingMean));
+    out.set("movingVariance", await read(params.movingVariance));
   }
   tf.dispose([value, ...Object.values(grads), ...vars.values()]);
-  if (weights !== null) tf.dispose(weights);
+  tf.dispose([weights!, output!]);
   void conv;
   return out;
 }
@@ -250,29 +256,43 @@ export function runCase(
  * @param seed parameter seed
  * @returns worst error, where, and every error by name
  */
-export function compareOps(
+export async function compareOps(
   tf: TfCore,
   reference: NetworkOps,
   candidate: NetworkOps,
   c: ParityCase,
   seed: number,
+): Promise<{ worst: number; where: string; errors: Record<string, number> }> {
+  const a = await runCase(tf, reference, c, seed);
+  const b = await runCase(tf, candidate, c, seed);
+  return compareResults(c, a, b);
+}
+
+/**
+ * Compares two results of {@linkcode runCase} for the same case.
+ *
+ * @param c the case (decides which results are compared absolutely)
+ * @param expected the reference results
+ * @param actual the results under test
+ * @returns worst error, where, and every error by name
+ */
+export function compareResults(
+  c: ParityCase,
+  expected: Map<string, Float32Array>,
+  actual: Map<string, Float32Array>,
 ): { worst: number; where: string; errors: Record<string, number> } {
-  const a = runCase(tf, reference, c, seed);
-  const b = runCase(tf, candidate, c, seed);
   const errors: Record<string, number> = {};
   let worst = 0;
   let where = "";
-  for (const [name, expected] of a) {
-    const actual = b.get(name);
+  for (const [name, want] of expected) {
+    const got = actual.get(name);
     // A conv bias followed by batch norm in training has a zero gradient in
     // exact arithmetic; both sides hold rounding noise, compared absolutely
     // (against a unit-sized gradient).
     const floor = c.kind === "convBn" && c.training && name === "d_bias"
-      ? Math.sqrt(expected.length)
+      ? Math.sqrt(want.length)
       : 1e-30;
-    const e = actual === undefined
-      ? Infinity
-      : relativeError(actual, expected, floor);
+    const e = got === undefined ? Infinity : relativeError(got, want, floor);
     errors[name] = e;
     if (!(e <= worst)) {
       worst = e;

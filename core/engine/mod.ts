@@ -18,6 +18,8 @@ import { ConfigError } from "../errors.ts";
 import { type Engine, ENGINE_NAMES, type EngineName } from "./engine.ts";
 import { createTfjsCpuEngine } from "./tfjs_cpu.ts";
 import { createCpuEngine } from "./cpu/mod.ts";
+import { createWebGpuEngine } from "./webgpu.ts";
+import { createTensorflowEngine } from "./tensorflow.ts";
 
 export { createPlainOps } from "./plain_ops.ts";
 
@@ -67,10 +69,13 @@ export async function createEngine(
     case "cpu":
       engine = await createCpuEngine({ threads: options.threads });
       break;
+    case "webgpu":
+      engine = await createWebGpuEngine();
+      break;
+    case "tensorflow":
+      engine = await createTensorflowEngine({ gpu: options.gpu });
+      break;
     default:
-      if ((ENGINE_NAMES as readonly string[]).includes(name)) {
-        throw new Error(`Cannot create engine "${name}": not available yet`);
-      }
       throw new ConfigError([{
         path: "train.engine",
         message: `Unknown engine "${name}"`,

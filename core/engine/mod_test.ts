@@ -33,3 +33,23 @@ Deno.test("createEngine() rejects unknown names and bad thread counts", async ()
     /Cannot create engine "cpu": threads is "0", expected an integer >= 1/,
   );
 });
+
+Deno.test("createEngine() makes the cpu engine and releases its sessions on dispose", async () => {
+  const engine = await createEngine("cpu", { threads: 1 });
+  assert.equal(engine.name, "cpu");
+  assert.match(engine.description, /onnxruntime-node 1\.30\.0 \(1 threads\)/);
+  const tf = engine.tf;
+  const x = tf.ones([1, 2, 2, 2, 1]) as tfTypes.Tensor5D;
+  const conv = {
+    filter: tf.variable(tf.ones([1, 1, 1, 1, 2])) as tfTypes.Variable<
+      tfTypes.Rank.R5
+    >,
+    bias: null,
+    strides: 1,
+    padding: "same" as const,
+  };
+  const y = engine.ops.conv3d(x, conv);
+  assert.deepEqual([...y.dataSync()], new Array(16).fill(1));
+  engine.dispose();
+  tf.dispose([x, y, conv.filter]);
+});

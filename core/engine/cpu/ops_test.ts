@@ -14,8 +14,8 @@ const sessions = createSessionCache({ threads: 1 });
 const fast = createCpuOps(tf, sessions);
 const TOLERANCE = 1e-4;
 
-function check(c: ParityCase, seed: number): void {
-  const { worst, where, errors } = compareOps(tf, plain, fast, c, seed);
+async function check(c: ParityCase, seed: number): Promise<void> {
+  const { worst, where, errors } = await compareOps(tf, plain, fast, c, seed);
   assert.ok(
     worst <= TOLERANCE,
     `${JSON.stringify(c)}: ${where} differs by ${worst.toExponential(2)} ${
@@ -24,7 +24,7 @@ function check(c: ParityCase, seed: number): void {
   );
 }
 
-Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gradients) on random shapes", () => {
+Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gradients) on random shapes", async () => {
   const rng = createRng(2024);
   const cases: ParityCase[] = [
     // The concat-with-coords width of the reference net.
@@ -86,11 +86,11 @@ Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gra
       bias: rng.next() < 0.7,
     });
   }
-  cases.forEach((c, i) => check(c, 100 + i));
+  for (const [i, c] of cases.entries()) await check(c, 100 + i);
 });
 
-Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", () => {
-  check({
+Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", async () => {
+  await check({
     kind: "conv3dTranspose",
     input: [1, 3, 2, 3, 5],
     cout: 4,
@@ -99,7 +99,7 @@ Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", () 
     padding: "valid",
     bias: true,
   }, 1);
-  check({
+  await check({
     kind: "conv3dTranspose",
     input: [2, 2, 3, 1, 3],
     cout: 6,
@@ -110,7 +110,7 @@ Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", () 
   }, 2);
 });
 
-Deno.test("createCpuOps() fused convBn equals conv → batch norm → (+ residual) → ReLU in training and inference", () => {
+Deno.test("createCpuOps() fused convBn equals conv → batch norm → (+ residual) → ReLU in training and inference", async () => {
   const base = {
     kind: "convBn",
     cout: 5,
@@ -167,23 +167,23 @@ Deno.test("createCpuOps() fused convBn equals conv → batch norm → (+ residua
       residual: false,
     },
   ];
-  cases.forEach((c, i) => check(c, 200 + i));
+  for (const [i, c] of cases.entries()) await check(c, 200 + i);
 });
 
-Deno.test("createCpuOps() batchNorm equals tfjs in training (with running-stat updates) and inference", () => {
-  check({
+Deno.test("createCpuOps() batchNorm equals tfjs in training (with running-stat updates) and inference", async () => {
+  await check({
     kind: "batchNorm",
     input: [2, 3, 4, 5, 6],
     affine: true,
     training: true,
   }, 1);
-  check({
+  await check({
     kind: "batchNorm",
     input: [1, 3, 3, 3, 4],
     affine: false,
     training: true,
   }, 2);
-  check({
+  await check({
     kind: "batchNorm",
     input: [1, 5, 3, 3, 3],
     affine: true,
@@ -191,22 +191,22 @@ Deno.test("createCpuOps() batchNorm equals tfjs in training (with running-stat u
   }, 3);
 });
 
-Deno.test("createCpuOps() relu, add, maxPool3d, concatChannels and dropout equal tfjs", () => {
-  check({ kind: "relu", input: [2, 3, 4, 5, 3] }, 1);
-  check({ kind: "add", input: [1, 3, 3, 3, 7] }, 2);
-  check({ kind: "maxPool3d", input: [2, 4, 6, 4, 3] }, 3);
-  check({ kind: "maxPool3d", input: [1, 5, 5, 7, 2] }, 4);
-  check(
+Deno.test("createCpuOps() relu, add, maxPool3d, concatChannels and dropout equal tfjs", async () => {
+  await check({ kind: "relu", input: [2, 3, 4, 5, 3] }, 1);
+  await check({ kind: "add", input: [1, 3, 3, 3, 7] }, 2);
+  await check({ kind: "maxPool3d", input: [2, 4, 6, 4, 3] }, 3);
+  await check({ kind: "maxPool3d", input: [1, 5, 5, 7, 2] }, 4);
+  await check(
     { kind: "concatChannels", input: [1, 2, 3, 2, 64], channels: [64, 3] },
     5,
   );
-  check({
+  await check({
     kind: "dropout",
     input: [2, 3, 3, 3, 8],
     rate: 0.5,
     channelwise: true,
   }, 6);
-  check({
+  await check({
     kind: "dropout",
     input: [1, 3, 3, 3, 4],
     rate: 0.2,
@@ -214,8 +214,8 @@ Deno.test("createCpuOps() relu, add, maxPool3d, concatChannels and dropout equal
   }, 7);
 });
 
-Deno.test("createCpuOps() leaks no tensors over repeated forward and backward passes", () => {
-  const run = () => {
+Deno.test("createCpuOps() leaks no tensors over repeated forward and backward passes", async () => {
+  const run = async () => {
     const c: ParityCase = {
       kind: "convBn",
       input: [1, 4, 4, 4, 3],
@@ -229,20 +229,20 @@ Deno.test("createCpuOps() leaks no tensors over repeated forward and backward pa
       relu: true,
       residual: true,
     };
-    compareOps(tf, fast, fast, c, 9);
-    compareOps(
+    await compareOps(tf, fast, fast, c, 9);
+    await compareOps(
       tf,
       fast,
       fast,
       { kind: "maxPool3d", input: [1, 4, 4, 4, 2] },
       9,
     );
-    compareOps(tf, fast, fast, {
+    await compareOps(tf, fast, fast, {
       kind: "concatChannels",
       input: [1, 2, 2, 2, 2],
       channels: [1],
     }, 9);
-    compareOps(tf, fast, fast, {
+    await compareOps(tf, fast, fast, {
       kind: "conv3dTranspose",
       input: [1, 2, 2, 2, 2],
       cout: 2,
@@ -252,10 +252,10 @@ Deno.test("createCpuOps() leaks no tensors over repeated forward and backward pa
       bias: true,
     }, 9);
   };
-  run();
+  await run();
   const before = tf.memory().numTensors;
-  run();
-  run();
+  await run();
+  await run();
   assert.equal(tf.memory().numTensors, before);
 });
 
