@@ -3,10 +3,8 @@ import { createEngine } from "../core/engine/mod.ts";
 import { createRng } from "../core/mod.ts";
 import { exportDetector } from "../core/onnx/export.ts";
 import { createOnnxModel } from "../core/onnx/inference.ts";
-import {
-  backboneInputs,
-  testPluginContext,
-} from "../core/testing/backbone_contract.ts";
+import { backboneInputs } from "../core/testing/backbone_contract.ts";
+import { testPluginContext } from "../core/testing/plugin_context.ts";
 import { resunet } from "../plugins/resunet/mod.ts";
 import { rpn3dAnchorHead } from "../plugins/rpn3d/mod.ts";
 

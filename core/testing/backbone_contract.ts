@@ -15,20 +15,8 @@ import type { Backbone, BackboneNetwork, NamedWeights } from "../backbone.ts";
 import type { Engine, EngineName } from "../engine/engine.ts";
 import { createEngine } from "../engine/mod.ts";
 import { ShapeError } from "../errors.ts";
-import { nullLogger, nullProgress } from "../logger.ts";
-import type { PluginContext } from "../plugin.ts";
 import { createRng } from "../random.ts";
 import type { Zyx } from "../volume.ts";
-
-/** A plugin context for tests: silent logger and progress, seeded rng. */
-export function testPluginContext(seed = 0): PluginContext {
-  return {
-    logger: nullLogger,
-    progress: nullProgress,
-    rng: createRng(seed),
-    paths: { cacheDir: Deno.makeTempDirSync({ prefix: "pleura-test-" }) },
-  };
-}
 
 /**
  * Random backbone inputs: an image `[batch, d, h, w, 1]` of normal values
@@ -382,7 +370,8 @@ function tfDispose(tensors: readonly tfTypes.Tensor[]): void {
  * @returns nothing; tests are registered
  * @example
  * ```ts ignore
- * import { backboneContract, testPluginContext } from "../../core/testing/backbone_contract.ts";
+ * import { backboneContract } from "../../core/testing/backbone_contract.ts";
+ * import { testPluginContext } from "../../core/testing/plugin_context.ts";
  * backboneContract("resunet", {
  *   create: () => resunet.create(resunet.options.parse({ preset: "small" }), testPluginContext()),
  * });

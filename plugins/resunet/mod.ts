@@ -24,9 +24,6 @@ import { buildResUnet, type ResUnetNetwork } from "./network.ts";
 import { exportResUnet } from "./onnx.ts";
 import { architectureFromOptions, resunetOptions } from "./options.ts";
 
-export type { ResUnetNetwork } from "./network.ts";
-export { planMultiplyAdds } from "./architecture.ts";
-
 /** The `resunet` backbone plugin. */
 export const resunet = defineBackbone({
   id: "resunet",

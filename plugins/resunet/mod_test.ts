@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  backboneContract,
-  testPluginContext,
-} from "../../core/testing/backbone_contract.ts";
+import { backboneContract } from "../../core/testing/backbone_contract.ts";
+import { testPluginContext } from "../../core/testing/plugin_context.ts";
 import { resunet } from "./mod.ts";
 
 /** A tiny resunet: every kind of block (shortcut and identity) at 1–5 channels. */

@@ -3,10 +3,8 @@ import { createEngine } from "../../core/engine/mod.ts";
 import { createRng, type NamedWeights } from "../../core/mod.ts";
 import { exportBackbone } from "../../core/onnx/export.ts";
 import { createOnnxModel } from "../../core/onnx/inference.ts";
-import {
-  backboneInputs,
-  testPluginContext,
-} from "../../core/testing/backbone_contract.ts";
+import { backboneInputs } from "../../core/testing/backbone_contract.ts";
+import { testPluginContext } from "../../core/testing/plugin_context.ts";
 import type { ConvUnit } from "./architecture.ts";
 import { resunet } from "./mod.ts";
 import { foldUnit } from "./onnx.ts";
