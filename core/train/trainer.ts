@@ -197,7 +197,9 @@ export function trainStage(
     scans.length,
   );
   const total = stageSteps(settings, list.length, scans.length);
-  const velocities = trainable.map((v) => tf.variable(tf.zerosLike(v), false));
+  const velocities = trainable.map((v) =>
+    tf.tidy(() => tf.variable(tf.zerosLike(v), false))
+  );
   let start = 0;
   if (resume) {
     start = restoreState(resume, model, velocities);
