@@ -156,6 +156,11 @@ export interface RunStore {
   runDir(id: string): string;
   /** Appends metric samples (one transaction). */
   appendMetrics(runId: string, samples: readonly MetricSample[]): void;
+  /**
+   * Deletes the samples of `stage` from `fromStep` on (and of later stages):
+   * a resumed run repeats the steps after its last checkpoint.
+   */
+  truncateMetrics(runId: string, stage: number, fromStep: number): void;
   /** Every metric sample of a run, ordered by stage and step. */
   metrics(runId: string): MetricSample[];
   /** Creates or updates a stage. */

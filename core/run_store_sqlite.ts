@@ -440,6 +440,13 @@ class SqliteRunStore implements RunStore {
     });
   }
 
+  truncateMetrics(runId: string, stage: number, fromStep: number): void {
+    this.#requireRun(runId, "truncate metrics of");
+    this.#db.prepare(
+      "DELETE FROM metrics WHERE run_id = ? AND (stage > ? OR (stage = ? AND step >= ?))",
+    ).run(runId, stage, stage, fromStep);
+  }
+
   metrics(runId: string): MetricSample[] {
     const rows = this.#db.prepare(
       `SELECT stage, step, name, value, time FROM metrics WHERE run_id = ?

@@ -484,3 +484,38 @@ Deno.test("a reader polls events while another process appends them", async () =
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("truncateMetrics() drops the steps a resumed run repeats", async () => {
+  const root = await Deno.makeTempDir({ prefix: "pleura-store-trunc-" });
+  const store = openRunStore(root);
+  try {
+    const run = store.createRun({
+      name: "t",
+      configJson: "{}",
+      configHash: "h",
+      schemaVersion: 1,
+      slots: {},
+    });
+    const sample = (stage: number, step: number) => ({
+      stage,
+      step,
+      name: "loss",
+      value: step,
+      time: 0,
+    });
+    store.appendMetrics(run.id, [
+      sample(0, 0),
+      sample(0, 1),
+      sample(0, 2),
+      sample(1, 0),
+    ]);
+    store.truncateMetrics(run.id, 0, 2);
+    assert.deepEqual(
+      store.metrics(run.id).map((m) => [m.stage, m.step]),
+      [[0, 0], [0, 1]],
+    );
+  } finally {
+    store.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
