@@ -16,6 +16,7 @@ import { plugins } from "./plugins/mod.ts";
 // Command builders, one file each under core/cli/.
 import { pluginsCommand } from "./core/cli/plugins.ts";
 import { evalCommand } from "./core/cli/eval.ts";
+import { serveCommand } from "./core/cli/serve.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -28,6 +29,7 @@ export function buildProgram(context: CliContext): Command {
   const builders = [
     pluginsCommand,
     evalCommand,
+    serveCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.
@@ -60,6 +62,11 @@ async function main(args: string[]): Promise<number> {
     logger,
     progress: createTerminalProgress(),
     print: (line) => console.log(line),
+    // The web layer loads only for `pleura serve`.
+    startDashboard: (options) =>
+      import("./web/main.ts").then((web) =>
+        web.startDashboard({ ...options, registry: context.registry, logger })
+      ),
   };
   const program = buildProgram(context);
   try {
