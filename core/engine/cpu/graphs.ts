@@ -116,6 +116,61 @@ export interface ConvBackwardNames {
   readonly db: string | null;
 }
 
+/** Output name of a backward graph that computes only the input gradient. */
+export interface InputGradientNames {
+  /** Input gradient (NDHWC). */
+  readonly dx: string;
+}
+
+/**
+ * Whether {@linkcode convBackwardGraph} leaves the weight and bias gradients
+ * to {@linkcode weightGradientGraph} (stride-1 convs with k > 1).
+ */
+export function usesWeightGradientGraph(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.k > 1;
+}
+
+/**
+ * The weight-gradient graph of a stride-1 conv, fed with zero-copy views.
+ *
+ * With the padded input flattened to rows of `k²·cin` values ("XHW": row r
+ * holds the padded voxels at (d, h + b, w + c) for every b, c) and the output
+ * gradient placed on the padded grid (zeros off the output), the depth tap
+ * `a`'s gradient is one Gemm: rows `[a·Hp·Wp, a·Hp·Wp + K)` of XHW,
+ * transposed, times the gradient rows `[0, K)`. Those row ranges are
+ * contiguous, so the caller feeds `k` overlapping subarray views of one
+ * buffer: no im2col copy inside ORT (its Concat of 27 slices cost 3× the
+ * Gemm). Inputs `v0…v{k−1}` `[K, k²·cin]` and `dy` `[K, cout]` (K symbolic);
+ * output `[k³·cin, cout]` in tfjs's filter layout.
+ *
+ * @param k kernel size
+ * @param cin input channels
+ * @param cout output channels
+ * @returns serialised model and its output name
+ * @example
+ * ```ts ignore
+ * const { model, dw } = weightGradientGraph(3, 32, 32);
+ * ```
+ */
+export function weightGradientGraph(
+  k: number,
+  cin: number,
+  cout: number,
+): { model: Uint8Array; dw: string } {
+  const b = createOnnxModelBuilder({ graphName: "weight_gradient" });
+  const dy = b.input("dy", ["K", cout]);
+  const parts: string[] = [];
+  for (let a = 0; a < k; a++) {
+    const v = b.input(`v${a}`, ["K", k * k * cin]);
+    parts.push(b.node("Gemm", [v, dy], { transA: 1 })[0]);
+  }
+  const [dw] = parts.length === 1
+    ? parts
+    : b.node("Concat", parts, { axis: 0 });
+  b.output(dw, [k * k * k * cin, cout]);
+  return { model: b.toBytes(), dw };
+}
+
 /** Bytes an im2col chunk may take before the weight gradient splits over depth. */
 export const IM2COL_CHUNK_BYTES = 96 * 1024 * 1024;
 
@@ -135,18 +190,18 @@ export const IM2COL_CHUNK_BYTES = 96 * 1024 * 1024;
 export function convBackwardGraph(
   g: ConvGeometry,
   chunkBytes = IM2COL_CHUNK_BYTES,
-): { model: Uint8Array; names: ConvBackwardNames } {
+): { model: Uint8Array; names: ConvBackwardNames | InputGradientNames } {
   const b = createOnnxModelBuilder({ graphName: "conv_backward" });
   const { shape, pads } = convOutput(g);
   const [, d, h, w, cin] = g.input;
   const [, od, oh, ow, cout] = shape;
   const k = g.k;
   const s = g.stride;
-  const x = b.input("x", g.input);
   const dy = b.input("dy", shape);
   let dx: string;
   let dw: string;
   if (isPointwise(g)) {
+    const x = b.input("x", g.input);
     const wt = b.input("wf", [cin, cout]);
     const dyRows =
       b.node("Reshape", [dy, b.int64Initializer("rows", [2], [-1, cout])])[0];
@@ -183,6 +238,12 @@ export function convBackwardGraph(
       });
     }
     [dx] = b.node("Transpose", [dxT], { perm: TO_NDHWC });
+    if (s === 1) {
+      // The weight and bias gradients come from weightGradientGraph().
+      b.output(dx, [...g.input]);
+      return { model: b.toBytes(), names: { dx } };
+    }
+    const x = b.input("x", g.input);
     dw = im2colWeightGradient(b, x, dyT, g, shape, pads, chunkBytes);
   }
   b.output(dx, [...g.input]);

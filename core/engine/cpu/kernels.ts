@@ -503,3 +503,153 @@ export function convWeights(
   }
   return out;
 }
+
+/** Geometry of one depth chunk of a stride-1 conv's weight gradient. */
+export interface TapChunk {
+  /** Input `[n, d, h, w, cin]`. */
+  readonly input: readonly number[];
+  /** Output `[n, od, oh, ow, cout]`. */
+  readonly output: readonly number[];
+  /** Kernel size. */
+  readonly k: number;
+  /** Padding before the input on the depth, height and width axes. */
+  readonly padBefore: readonly [number, number, number];
+  /** Padded height and width (`Hp`, `Wp`): the grid the flat offsets live on. */
+  readonly padded: readonly [number, number];
+  /** Sample index. */
+  readonly sample: number;
+  /** First output depth of the chunk. */
+  readonly d0: number;
+  /** Output depths in the chunk. */
+  readonly depths: number;
+}
+
+/**
+ * Fills the "XHW" rows of a weight-gradient chunk (see
+ * `weightGradientGraph`): for padded plane p (of `depths + k − 1`), row
+ * (p, h, w) holds the padded input at (d0 + p, h + b, w + c) for every b, c,
+ * as `k²·cin` values ordered (b, c, channel). Rows off the output grid
+ * (h ≥ oh or w ≥ ow) are zero: they meet only zero gradient rows.
+ *
+ * @param x input values, channels last
+ * @param chunk the chunk
+ * @param target receives `(depths + k − 1)·Hp·Wp` rows of `k²·cin` values
+ * @returns nothing
+ * @example
+ * ```ts ignore
+ * fillTapRows(x, chunk, scratch);
+ * ```
+ */
+export function fillTapRows(
+  x: Float32Array,
+  chunk: TapChunk,
+  target: Float32Array,
+): void {
+  const [, d, h, w, cin] = chunk.input;
+  const [, , oh, ow] = chunk.output;
+  const { k, sample, d0, depths } = chunk;
+  const [pd, ph, pw] = chunk.padBefore;
+  const [hp, wp] = chunk.padded;
+  const rowLen = k * k * cin;
+  const run = k * cin;
+  const planes = depths + k - 1;
+  for (let p = 0; p < planes; p++) {
+    const dz = d0 + p - pd;
+    const planeBase = p * hp * wp * rowLen;
+    if (dz < 0 || dz >= d) {
+      target.fill(0, planeBase, planeBase + hp * wp * rowLen);
+      continue;
+    }
+    const xPlane = (sample * d + dz) * h;
+    for (let y = 0; y < oh; y++) {
+      const lineBase = planeBase + y * wp * rowLen;
+      for (let b = 0; b < k; b++) {
+        const sy = y + b - ph;
+        const colBase = lineBase + b * run;
+        if (sy < 0 || sy >= h) {
+          for (let xo = 0; xo < ow; xo++) {
+            target.fill(0, colBase + xo * rowLen, colBase + xo * rowLen + run);
+          }
+          continue;
+        }
+        const xLine = (xPlane + sy) * w;
+        for (let xo = 0; xo < ow; xo++) {
+          const dst = colBase + xo * rowLen;
+          const sx0 = xo - pw;
+          if (sx0 >= 0 && sx0 + k <= w) {
+            // The k voxels (w + c) are contiguous in the input.
+            const src = (xLine + sx0) * cin;
+            for (let j = 0; j < run; j++) target[dst + j] = x[src + j];
+          } else {
+            for (let c = 0; c < k; c++) {
+              const sx = sx0 + c;
+              const o = dst + c * cin;
+              if (sx < 0 || sx >= w) target.fill(0, o, o + cin);
+              else {
+                const src = (xLine + sx) * cin;
+                for (let j = 0; j < cin; j++) target[o + j] = x[src + j];
+              }
+            }
+          }
+        }
+      }
+      // Padded columns past the output width.
+      target.fill(0, lineBase + ow * rowLen, lineBase + wp * rowLen);
+    }
+    target.fill(0, planeBase + oh * wp * rowLen, planeBase + hp * wp * rowLen);
+  }
+}
+
+/**
+ * Places a chunk of the output gradient on the padded grid (zeros off the
+ * output): rows `(p, h, w)` for p < depths, `cout` values each.
+ *
+ * @param dy output gradient, channels last
+ * @param chunk the chunk
+ * @param target receives `depths·Hp·Wp` rows of `cout` values
+ * @returns nothing
+ * @example
+ * ```ts ignore
+ * fillGradientRows(dy, chunk, scratch);
+ * ```
+ */
+export function fillGradientRows(
+  dy: Float32Array,
+  chunk: TapChunk,
+  target: Float32Array,
+): void {
+  const [, od, oh, ow, cout] = chunk.output;
+  const { sample, d0, depths } = chunk;
+  const [hp, wp] = chunk.padded;
+  for (let p = 0; p < depths; p++) {
+    const planeBase = p * hp * wp * cout;
+    const srcPlane = (sample * od + d0 + p) * oh;
+    for (let y = 0; y < oh; y++) {
+      const dst = planeBase + y * wp * cout;
+      const src = (srcPlane + y) * ow * cout;
+      target.set(dy.subarray(src, src + ow * cout), dst);
+      target.fill(0, dst + ow * cout, dst + wp * cout);
+    }
+    target.fill(0, planeBase + oh * wp * cout, planeBase + hp * wp * cout);
+  }
+}
+
+/**
+ * Sums a channels-last array over positions (a bias gradient).
+ *
+ * @param dy `[positions, channels]`
+ * @param channels channel count
+ * @returns per-channel sums
+ * @example
+ * ```ts
+ * import { channelSums } from "./kernels.ts";
+ * channelSums(new Float32Array([1, 2, 3, 4]), 2); // [4, 6]
+ * ```
+ */
+export function channelSums(dy: Float32Array, channels: number): Float32Array {
+  const sums = new Float64Array(channels);
+  for (let base = 0; base < dy.length; base += channels) {
+    for (let c = 0; c < channels; c++) sums[c] += dy[base + c];
+  }
+  return Float32Array.from(sums);
+}

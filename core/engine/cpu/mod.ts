@@ -10,7 +10,7 @@ import { loadTf, tf } from "../_tf.ts";
 import type { Engine } from "../engine.ts";
 import { createCpuOps } from "./ops.ts";
 import { ORT_VERSION } from "./ort_binding.ts";
-import { createSessionCache } from "./sessions.ts";
+import { createScratch, createSessionCache } from "./sessions.ts";
 
 /**
  * Creates the `cpu` engine and makes tfjs's cpu backend the active one.
@@ -31,14 +31,16 @@ export async function createCpuEngine(
   await tf.ready();
   const threads = options.threads ?? navigator.hardwareConcurrency;
   const sessions = createSessionCache({ threads });
+  const scratch = createScratch();
   return {
     name: "cpu",
     description:
       `tfjs ${tf.version_core} cpu backend + onnxruntime-node ${ORT_VERSION} (${threads} threads) and typed-array kernels`,
     tf,
-    ops: createCpuOps(tf, sessions),
+    ops: createCpuOps(tf, sessions, scratch),
     dispose() {
       sessions.dispose();
+      scratch.clear();
     },
   };
 }

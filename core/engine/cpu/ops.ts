@@ -38,9 +38,12 @@ import {
   batchNormForward,
   type BatchNormState,
   channelMoments,
+  channelSums,
   concatChannelsBackward,
   concatChannelsForward,
   convWeights,
+  fillGradientRows,
+  fillTapRows,
   maxPoolBackward,
   maxPoolForward,
   reluBackward,
@@ -56,8 +59,15 @@ import {
   upBackwardGraph,
   upForwardGraph,
   type UpGeometry,
+  usesWeightGradientGraph,
+  weightGradientGraph,
 } from "./graphs.ts";
-import { runInto, type SessionCache } from "./sessions.ts";
+import {
+  createScratch,
+  runInto,
+  type Scratch,
+  type SessionCache,
+} from "./sessions.ts";
 
 type T5 = tfTypes.Tensor5D;
 type Shape5 = [number, number, number, number, number];
@@ -77,13 +87,18 @@ function values(t: tfTypes.Tensor): Float32Array {
  *
  * @param tf tfjs-core with the cpu backend active
  * @param sessions the ORT session cache (owned by the engine)
+ * @param scratch reusable work buffers (owned by the engine)
  * @returns the ops
  * @example
  * ```ts ignore
  * const ops = createCpuOps(tf, createSessionCache({ threads: 2 }));
  * ```
  */
-export function createCpuOps(tf: TfCore, sessions: SessionCache): NetworkOps {
+export function createCpuOps(
+  tf: TfCore,
+  sessions: SessionCache,
+  scratch: Scratch = createScratch(),
+): NetworkOps {
   /** Conv forward through ORT; returns the output array and shape. */
   const convForward = (
     g: ConvGeometry,
@@ -118,6 +133,71 @@ export function createCpuOps(tf: TfCore, sessions: SessionCache): NetworkOps {
     return { y, shape };
   };
 
+  /**
+   * Weight gradient of a stride-1 conv: depth chunks of zero-copy views on a
+   * scratch buffer, one ORT run each (see `weightGradientGraph`).
+   */
+  const weightGradient = (
+    g: ConvGeometry,
+    x: Float32Array,
+    dy: Float32Array,
+  ): Float32Array => {
+    const { shape, pads } = convOutput(g);
+    const [n, , h, w, cin] = g.input;
+    const [, od, oh, ow, cout] = shape;
+    const k = g.k;
+    const hp = h + pads[1][0] + pads[1][1];
+    const wp = w + pads[2][0] + pads[2][1];
+    const rowLen = k * k * cin;
+    const planeFloats = hp * wp * rowLen;
+    const planes = Math.max(
+      k,
+      Math.floor(scratch.chunkBytes / 4 / planeFloats),
+    );
+    const depthChunk = Math.min(od, planes - (k - 1));
+    const { session, names } = sessions.get(`wgrad|${k}|${cin}|${cout}`, () => {
+      const { model, dw } = weightGradientGraph(k, cin, cout);
+      return { model, names: dw };
+    });
+    const total = new Float32Array(k * k * k * cin * cout);
+    const part = new Float32Array(total.length);
+    const taps = scratch.get("taps", (depthChunk + k - 1) * planeFloats);
+    const grads = scratch.get("grads", depthChunk * hp * wp * cout);
+    for (let sample = 0; sample < n; sample++) {
+      for (let d0 = 0; d0 < od; d0 += depthChunk) {
+        const depths = Math.min(depthChunk, od - d0);
+        const chunk = {
+          input: g.input,
+          output: shape,
+          k,
+          padBefore: [pads[0][0], pads[1][0], pads[2][0]] as const,
+          padded: [hp, wp] as const,
+          sample,
+          d0,
+          depths,
+        };
+        fillTapRows(x, chunk, taps);
+        fillGradientRows(dy, chunk, grads);
+        // Rows up to the chunk's last output voxel.
+        const rows = ((depths - 1) * hp + oh - 1) * wp + ow;
+        const feeds: Record<
+          string,
+          readonly [Float32Array, readonly number[]]
+        > = { dy: [grads.subarray(0, rows * cout), [rows, cout]] };
+        for (let a = 0; a < k; a++) {
+          const start = a * hp * wp * rowLen;
+          feeds[`v${a}`] = [
+            taps.subarray(start, start + rows * rowLen),
+            [rows, rowLen],
+          ];
+        }
+        runInto(session, feeds, { [names]: [part, [k * k * k * cin, cout]] });
+        for (let i = 0; i < total.length; i++) total[i] += part[i];
+      }
+    }
+    return total;
+  };
+
   /** Conv backward through ORT: input, weight (tfjs layout) and bias gradients. */
   const convBackward = (
     g: ConvGeometry,
@@ -127,7 +207,7 @@ export function createCpuOps(tf: TfCore, sessions: SessionCache): NetworkOps {
   ): { dx: Float32Array; dw: Float32Array; db: Float32Array | null } => {
     const key =
       `convgrad|${g.input}|${g.cout}|${g.k}|${g.stride}|${g.padding}|${g.bias}`;
-    const { session, names } = sessions.get<ConvBackwardNames>(
+    const { session, names } = sessions.get<Partial<ConvBackwardNames>>(
       key,
       () => convBackwardGraph(g),
     );
@@ -142,14 +222,24 @@ export function createCpuOps(tf: TfCore, sessions: SessionCache): NetworkOps {
       wf = [convWeights(filter, k, cin, cout, false), [cout, cin, k, k, k]];
     }
     const dx = new Float32Array(x.length);
+    if (usesWeightGradientGraph(g)) {
+      runInto(session, { dy: [dy, shape], wf }, {
+        [names.dx!]: [dx, g.input],
+      });
+      return {
+        dx,
+        dw: weightGradient(g, x, dy),
+        db: g.bias ? channelSums(dy, cout) : null,
+      };
+    }
     const dw = new Float32Array(filter.length);
     const db = g.bias ? new Float32Array(cout) : null;
     const outputs: Record<string, readonly [Float32Array, readonly number[]]> =
       {
-        [names.dx]: [dx, g.input],
-        [names.dw]: [dw, [k * k * k * cin, cout]],
+        [names.dx!]: [dx, g.input],
+        [names.dw!]: [dw, [k * k * k * cin, cout]],
       };
-    if (db !== null && names.db !== null) outputs[names.db] = [db, [cout]];
+    if (db !== null && names.db) outputs[names.db] = [db, [cout]];
     runInto(session, { x: [x, g.input], dy: [dy, shape], wf }, outputs);
     return { dx, dw, db };
   };

@@ -5,7 +5,7 @@ import { loadTf, tf } from "../_tf.ts";
 import { compareOps, type ParityCase } from "../_parity.ts";
 import { createPlainOps } from "../plain_ops.ts";
 import { createCpuOps } from "./ops.ts";
-import { createSessionCache } from "./sessions.ts";
+import { createScratch, createSessionCache } from "./sessions.ts";
 
 await loadTf();
 await tf.setBackend("cpu");
@@ -87,6 +87,38 @@ Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gra
     });
   }
   for (const [i, c] of cases.entries()) await check(c, 100 + i);
+});
+
+Deno.test("createCpuOps() weight gradients are exact when split into many depth chunks", async () => {
+  // A 4 KiB chunk bound forces one output plane per ORT call.
+  const chunked = createCpuOps(tf, sessions, createScratch(4096));
+  const cases: ParityCase[] = [
+    {
+      kind: "conv3d",
+      input: [2, 5, 4, 3, 3],
+      cout: 4,
+      k: 3,
+      stride: 1,
+      padding: "same",
+      bias: true,
+    },
+    {
+      kind: "conv3d",
+      input: [2, 6, 5, 4, 2],
+      cout: 3,
+      k: 3,
+      stride: 1,
+      padding: "valid",
+      bias: true,
+    },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const { worst, where } = await compareOps(tf, plain, chunked, c, 50 + i);
+    assert.ok(
+      worst <= TOLERANCE,
+      `${JSON.stringify(c)}: ${where} differs by ${worst}`,
+    );
+  }
 });
 
 Deno.test("createCpuOps() conv3dTranspose (kernel 2, stride 2) equals tfjs", async () => {

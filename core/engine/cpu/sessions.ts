@@ -136,3 +136,56 @@ export function runInto(
   }
   session.run(feedTensors, fetches);
 }
+
+/**
+ * Reusable work buffers for kernels whose temporaries never leave the engine
+ * (fresh large allocations cost page faults: about as much as a memcpy).
+ */
+export interface Scratch {
+  /** Bytes a weight-gradient chunk buffer may take. */
+  readonly chunkBytes: number;
+  /**
+   * A buffer of at least `length` floats for `name` (contents undefined);
+   * valid until the next `get` of the same name.
+   */
+  get(name: string, length: number): Float32Array;
+  /** Bytes held. */
+  readonly bytes: number;
+  /** Drops every buffer. */
+  clear(): void;
+}
+
+/**
+ * Creates a scratch-buffer pool.
+ *
+ * @param chunkBytes bound for weight-gradient chunks (default 128 MiB)
+ * @returns the pool
+ * @example
+ * ```ts
+ * import { createScratch } from "./sessions.ts";
+ * const scratch = createScratch();
+ * scratch.get("taps", 10).length >= 10; // true
+ * ```
+ */
+export function createScratch(chunkBytes = 128 * 1024 * 1024): Scratch {
+  const buffers = new Map<string, Float32Array>();
+  return {
+    chunkBytes,
+    get(name, length) {
+      let buffer = buffers.get(name);
+      if (buffer === undefined || buffer.length < length) {
+        buffer = new Float32Array(length);
+        buffers.set(name, buffer);
+      }
+      return buffer;
+    },
+    get bytes() {
+      let total = 0;
+      for (const b of buffers.values()) total += b.byteLength;
+      return total;
+    },
+    clear() {
+      buffers.clear();
+    },
+  };
+}
