@@ -10,6 +10,7 @@ export * from "./errors.ts";
 export * from "./volume.ts";
 export * from "./dataset/luna16.ts";
 export * from "./froc.ts";
+export * from "./froc_report.ts";
 export * from "./io/mod.ts";
 export * from "./logger.ts";
 export * from "./random.ts";

@@ -12,26 +12,18 @@
 
 import { basename, join } from "node:path";
 import { Command } from "commander";
-import { formatCsv } from "../dataset/csv.ts";
 import {
   readAnnotationsCsv,
   readCandidatesCsv,
   readSeriesuidsCsv,
 } from "../dataset/luna16.ts";
-import {
-  bootstrapFroc,
-  computeFroc,
-  falsePositiveMarks,
-  FROC_RATES,
-  type FrocBootstrap,
-  type FrocInput,
-  type FrocPairedBootstrap,
-  type FrocResult,
-  pairedBootstrapFroc,
-  sensitivityBySize,
+import type {
+  FrocBootstrap,
+  FrocInput,
+  FrocPairedBootstrap,
+  FrocResult,
 } from "../froc.ts";
-import { renderFrocSvg } from "../froc_svg.ts";
-import { xyzFromZyx } from "../volume.ts";
+import { evaluateFroc, writeFrocFiles } from "../froc_report.ts";
 import { type CliContext, UsageError } from "./context.ts";
 
 /** Flags of `pleura eval`, as commander hands them over. */
@@ -46,9 +38,6 @@ interface EvalFlags {
   seed: string;
   cap: boolean;
 }
-
-/** How many of the highest-scoring false positives `froc.json` lists. */
-const TOP_FALSE_POSITIVES = 50;
 
 /** Builds the `eval` command. */
 export function evalCommand(context: CliContext): Command {
@@ -103,51 +92,18 @@ async function runEval(context: CliContext, flags: EvalFlags): Promise<void> {
   const excluded = await readAnnotationsCsv(flags.excluded!, "excluded");
   const seriesuids = await readSeriesuidsCsv(flags.seriesuids!);
   const marks = await readCandidatesCsv(flags.candidates!);
-  const options = { maxMarksPerScan: flags.cap ? 100 : null };
   const input: FrocInput = { seriesuids, annotations, excluded, marks };
-  const result = computeFroc(input, options);
-  let baseline: FrocResult | undefined;
-  if (flags.baseline) {
-    const baselineMarks = await readCandidatesCsv(flags.baseline);
-    baseline = computeFroc({ ...input, marks: baselineMarks }, options);
-  }
-
-  let bootstrap: FrocBootstrap | undefined;
-  let paired: FrocPairedBootstrap | undefined;
-  if (resamples > 0) {
-    const settings = { resamples, seed, progress: context.progress };
-    if (baseline) {
-      paired = pairedBootstrapFroc(baseline, result, settings);
-      bootstrap = paired.b;
-    } else {
-      bootstrap = bootstrapFroc(result, settings);
-    }
-  }
-
-  await Deno.mkdir(out, { recursive: true });
-  const report = buildReport(flags, input, result, bootstrap, baseline, paired);
-  await Deno.writeTextFile(
-    join(out, "froc.json"),
-    JSON.stringify(report, finiteOrNull, 2) + "\n",
-  );
-  await Deno.writeTextFile(
-    join(out, "froc.csv"),
-    formatCsv([
-      ["fps", "sensitivity", "threshold"],
-      ...result.points.map((p) => [
-        csvNumber(p.fps),
-        csvNumber(p.sensitivity),
-        csvNumber(p.threshold),
-      ]),
-    ]),
-  );
-  await Deno.writeTextFile(
-    join(out, "froc.svg"),
-    renderFrocSvg(result, {
-      name: basename(flags.candidates!),
-      bootstrap,
-    }),
-  );
+  const evaluation = evaluateFroc(input, {
+    maxMarksPerScan: flags.cap ? 100 : null,
+    resamples,
+    seed,
+    progress: context.progress,
+    baselineMarks: flags.baseline
+      ? await readCandidatesCsv(flags.baseline)
+      : undefined,
+  });
+  await writeFrocFiles(out, evaluation, flags, basename(flags.candidates!));
+  const { result, bootstrap, baseline, paired } = evaluation;
   printSummary(context, flags, result, bootstrap, baseline, paired, out);
 }
 
@@ -159,112 +115,6 @@ function integerFlag(name: string, value: string, min: number): number {
     );
   }
   return n;
-}
-
-function buildReport(
-  flags: EvalFlags,
-  input: FrocInput,
-  result: FrocResult,
-  bootstrap: FrocBootstrap | undefined,
-  baseline: FrocResult | undefined,
-  paired: FrocPairedBootstrap | undefined,
-): Record<string, unknown> {
-  const ci = bootstrap
-    ? {
-      confidence: bootstrap.confidence,
-      method:
-        "scan-level percentile bootstrap: sorted values at indices floor(0.025·V) and floor(0.975·V) of the V resamples that are not NaN; the CPM interval uses the per-resample CPM",
-      resamples: bootstrap.resamples,
-      nanResamples: bootstrap.nanResamples,
-      seed: bootstrap.seed,
-      cpm: [bootstrap.cpm.lower, bootstrap.cpm.upper],
-      sensitivities: bootstrap.sensitivities.map((s) => [s.lower, s.upper]),
-      cpmMean: bootstrap.cpm.mean,
-      band: bootstrap.band,
-    }
-    : null;
-  const bySize = sensitivityBySize(result).map((band) => ({
-    label: band.label,
-    nodules: band.nodules,
-    detected: band.detected,
-    sensitivity: band.sensitivity,
-    atRates: band.atRates.map((a) => a.sensitivity),
-  }));
-  const missed = result.nodules.filter((n) => !n.detected).map((n) => {
-    const [x, y, z] = xyzFromZyx(n.nodule.worldMm);
-    return {
-      seriesuid: n.nodule.seriesuid,
-      coordX: x,
-      coordY: y,
-      coordZ: z,
-      diameter_mm: n.nodule.diameterMm,
-    };
-  });
-  const topFalsePositives = falsePositiveMarks(
-    result,
-    input.marks,
-    TOP_FALSE_POSITIVES,
-  ).map((i) => {
-    const mark = input.marks[i];
-    const [x, y, z] = xyzFromZyx(mark.worldMm);
-    return {
-      row: i + 2,
-      seriesuid: mark.seriesuid,
-      coordX: x,
-      coordY: y,
-      coordZ: z,
-      probability: mark.score,
-    };
-  });
-  const report: Record<string, unknown> = {
-    candidates: flags.candidates,
-    annotations: flags.annotations,
-    excluded: flags.excluded,
-    seriesuids: flags.seriesuids,
-    maxMarksPerScan: result.maxMarksPerScan,
-    cpm: result.cpm,
-    fpRates: FROC_RATES,
-    sensitivities: result.sensitivities,
-    points: result.points.map((p) => ({
-      fps: p.fps,
-      sensitivity: p.sensitivity,
-      threshold: p.threshold,
-    })),
-    ci,
-    counts: result.counts,
-    denseGrid: {
-      note:
-        "fork-style CPM (curve sampled on linspace(0.125, 8, 10001)); for cross-checking only",
-      ...result.denseGrid,
-    },
-    bySize: {
-      note:
-        "at each rate, nodules detected with a score >= the threshold of the operating point at or below that rate",
-      bands: bySize,
-    },
-    missed,
-    topFalsePositives,
-  };
-  if (baseline) {
-    report.comparison = {
-      baseline: flags.baseline,
-      baselineCpm: baseline.cpm,
-      baselineSensitivities: baseline.sensitivities,
-      deltaCpm: result.cpm - baseline.cpm,
-      ...(paired
-        ? {
-          method:
-            "paired scan-level bootstrap (same drawn scans for both); p = min(1, 2·min((1 + #{Δ ≤ 0}) / (V + 1), (1 + #{Δ ≥ 0}) / (V + 1)))",
-          ci: [paired.delta.lower, paired.delta.upper],
-          pValue: paired.pValue,
-          resamples: paired.resamples,
-          nanResamples: paired.nanResamples,
-          baselineCi: [paired.a.cpm.lower, paired.a.cpm.upper],
-        }
-        : {}),
-    };
-  }
-  return report;
 }
 
 function printSummary(
@@ -318,16 +168,4 @@ function signed(value: number): string {
   return Number.isFinite(value)
     ? (value >= 0 ? "+" : "") + value.toFixed(4)
     : "NaN";
-}
-
-/** CSV cell for a number: `inf` / `nan` as the official script writes them. */
-function csvNumber(value: number): string | number {
-  if (Number.isFinite(value)) return value;
-  if (Number.isNaN(value)) return "nan";
-  return value > 0 ? "inf" : "-inf";
-}
-
-/** JSON replacer: NaN and ±Infinity become null. */
-function finiteOrNull(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isFinite(value) ? null : value;
 }
