@@ -29,6 +29,7 @@ export * from "./onnx/graph.ts";
 export * from "./onnx/builder.ts";
 export * from "./run_store.ts";
 export * from "./run_store_sqlite.ts";
+export * from "./synth/mod.ts";
 export * from "./experiment.ts";
 export * from "./ablation.ts";
 export * from "./options.ts";
