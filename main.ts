@@ -17,6 +17,7 @@ import { plugins } from "./plugins/mod.ts";
 import { pluginsCommand } from "./core/cli/plugins.ts";
 import { evalCommand } from "./core/cli/eval.ts";
 import { serveCommand } from "./core/cli/serve.ts";
+import { synthCommand } from "./core/cli/synth.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -30,6 +31,7 @@ export function buildProgram(context: CliContext): Command {
     pluginsCommand,
     evalCommand,
     serveCommand,
+    synthCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.
