@@ -18,6 +18,8 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   anchor_head: () => import("./anchor_head.ts").then((m) => m.run),
   engine: () => import("./engine.ts").then((m) => m.run),
   engine_memory: () => import("./engine_memory.ts").then((m) => m.run),
+  synth: () => import("./synth.ts").then((m) => m.run),
+  web: () => import("./web.ts").then((m) => m.run),
 };
 
 if (import.meta.main) {
