@@ -187,7 +187,13 @@ export async function startDashboard(
       return problem(500, "Cannot answer the request: internal error");
     },
   }, async (request) => {
+    const started = performance.now();
     const response = await route(request);
+    // Time to build the response (pages render synchronously in handlers).
+    response.headers.set(
+      "server-timing",
+      `app;dur=${(performance.now() - started).toFixed(2)}`,
+    );
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
       if (!response.headers.has(k)) response.headers.set(k, v);
     }

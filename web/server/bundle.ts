@@ -57,25 +57,33 @@ for (const element of document.querySelectorAll(${
     continue;
   }
   const props = JSON.parse(element.dataset.props || "{}");
-  load().then((module) => hydrate(h(module.default, props), element));
+  load().then((module) => {
+    hydrate(h(module.default, props), element);
+    element.dataset.hydrated = "true";
+  });
 }
 `;
 }
 
-let cached: Promise<IslandBundle> | undefined;
+const cached = new Map<string, Promise<IslandBundle>>();
 
 /**
- * Bundles the islands once per process (they do not change while serving).
+ * Bundles the islands of a folder once per process (they do not change
+ * while serving).
  *
  * @param dir the islands folder (a `file:` URL)
  * @returns the files to serve and the island names
  */
 export function bundleIslands(dir: URL): Promise<IslandBundle> {
-  cached ??= build(dir).catch((error) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
+  let bundle = cached.get(dir.href);
+  if (!bundle) {
+    bundle = build(dir).catch((error) => {
+      cached.delete(dir.href);
+      throw error;
+    });
+    cached.set(dir.href, bundle);
+  }
+  return bundle;
 }
 
 async function build(dir: URL): Promise<IslandBundle> {

@@ -107,6 +107,8 @@ function specificity(pattern: string): number[] {
 
 function compareRoutes(a: string, b: string): number {
   const sa = specificity(a), sb = specificity(b);
+  const restA = sa.includes(2) ? 1 : 0, restB = sb.includes(2) ? 1 : 0;
+  if (restA !== restB) return restA - restB;
   for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
     if (sa[i] !== sb[i]) return sa[i] - sb[i];
   }

@@ -321,7 +321,8 @@ export class ScanService {
     if (!slot) {
       return { volume, maskSource: "none: the run has no segmenter slot" };
     }
-    if (!this.#registry.get("segmenter", slot.plugin)) {
+    const definition = this.#registry.get("segmenter", slot.plugin);
+    if (!definition) {
       return {
         volume,
         maskSource:
@@ -329,10 +330,16 @@ export class ScanService {
       };
     }
     try {
+      // Stored slots are resolved already; parsing again fills any default
+      // a hand-written record left out.
+      const options = definition.options.parse(slot.options) as Record<
+        string,
+        unknown
+      >;
       const segmenter = this.#registry.create(
         "segmenter",
         slot.plugin,
-        slot.options,
+        options,
         {
           logger: nullLogger,
           progress: nullProgress,
