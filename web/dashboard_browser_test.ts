@@ -191,6 +191,54 @@ Deno.test({
       );
 
       await t.step(
+        "a failed run shows its error and stays put; a running one streams progress",
+        async () => {
+          const page = await browser.newPage();
+          const problems = watchConsole(page);
+          let loads = 0;
+          page.on("load", () => loads++);
+          await page.goto(`${url}runs/${seeded.byName["too-big"]}`);
+          await page.waitForSelector(
+            'pleura-island[data-name="LiveProgress"][data-hydrated]',
+          );
+          assert.match(
+            await page.locator(".live .error-box").innerText(),
+            /out of memory/,
+          );
+          await page.waitForTimeout(1200);
+          assert.equal(loads, 1);
+
+          const live = seeded.byName["long-training"];
+          await page.goto(`${url}runs/${live}`);
+          await page.waitForSelector(
+            'pleura-island[data-name="LiveProgress"][data-hydrated]',
+          );
+          store.appendEvent(live, "log", {
+            level: "info",
+            message: "epoch 3 of 5",
+          });
+          store.appendEvent(live, "progress", {
+            kind: "step",
+            task: "train",
+            done: 50,
+            total: 60,
+          });
+          await page.waitForFunction(() =>
+            document.querySelector(".live .log")?.textContent?.includes(
+              "epoch 3 of 5",
+            )
+          );
+          await page.waitForFunction(() =>
+            document.querySelector(".live .progress-bar > div")?.getAttribute(
+              "style",
+            )?.includes("83.3%")
+          );
+          assert.deepEqual(problems, []);
+          await page.close();
+        },
+      );
+
+      await t.step(
         "the CT viewer draws a slice with its mask outline and a detection box",
         async () => {
           const page = await browser.newPage({

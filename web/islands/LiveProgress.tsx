@@ -30,6 +30,8 @@ export default function LiveProgress(props: LiveProgressProps) {
   const [connected, setConnected] = useState(false);
 
   useEffect(() => {
+    // A finished run has nothing more to stream (and must not reload).
+    if (props.run.status === "done" || props.run.status === "failed") return;
     const source = new EventSource(
       `/api/runs/${
         encodeURIComponent(props.run.id)
