@@ -1,0 +1,460 @@
+/**
+ * Full-scan prediction, the PREDICT path of the architecture: scan → Segmenter
+ * → preprocess (inference settings) → split into patches → exported network
+ * (ONNX Runtime) → combine → AnchorHead.decode → drop boxes outside the scan
+ * → NMS → back to world mm → candidates CSV.
+ *
+ * Scores: a {@linkcode Detection}'s `score` is the head's **logit** (not a
+ * probability): FROC uses only the order, and logits keep that order where a
+ * sigmoid would round large values to the same 1.0. The LUNA16 CSV's
+ * `probability` column therefore holds logits.
+ *
+ * Speed: the network dominates. Patches are planned per axis
+ * (`planTiling`), run one at a time (bounded memory, ONNX Runtime uses every
+ * thread inside each patch), and patches whose core holds no voxel of the
+ * dilated lungs are not run at all: their cells keep −1e6, so nothing is
+ * detected there. Preprocessing already sets everything outside the dilated
+ * lungs to the pad value, so such a patch could only look at padding.
+ *
+ * @module
+ */
+
+import type { AnchorHead, ScoredCube } from "../anchor_head.ts";
+import { writeCandidatesCsv } from "../dataset/luna16.ts";
+import type { EvalSection } from "../experiment.ts";
+import { readVolume } from "../io/mod.ts";
+import {
+  type Logger,
+  nullLogger,
+  nullProgress,
+  type Progress,
+} from "../logger.ts";
+import type { OnnxModel } from "../onnx/inference.ts";
+import type { LungMasks, SegmentationReport, Segmenter } from "../segmenter.ts";
+import type { Detection, Volume, Zyx } from "../volume.ts";
+import {
+  headChannels,
+  onnxPatchRunner,
+  type PatchRunner,
+  runSplitCombine,
+} from "./network.ts";
+
+/** The `eval` settings prediction uses. */
+export type PredictSettings = Pick<
+  EvalSection,
+  "side" | "margin" | "min_logit" | "nms_iou"
+>;
+
+/** The network part of prediction: head, model and settings. */
+export interface NetworkOptions {
+  /** The anchor head the model was exported with (anchors, stride, decode, NMS). */
+  readonly head: AnchorHead;
+  /**
+   * The exported detector (backbone + head, `exportDetector`), run through
+   * ONNX Runtime. Used unless `runPatch` is given.
+   */
+  readonly model?: OnnxModel;
+  /** Replaces the model: any function from a patch to its head output (tests inject one). */
+  readonly runPatch?: PatchRunner;
+  /** Patch side and margin, decoding threshold, NMS threshold. */
+  readonly eval: PredictSettings;
+  /** Patch sizes are multiples of this: the backbone's max stride (default 16). */
+  readonly maxStride?: number;
+  /** Value past the scan's far end (default 170, the preprocessing pad). */
+  readonly pad?: number;
+  /** Run every patch, even those with no lung in their core (default false). */
+  readonly runEmptyPatches?: boolean;
+  /** Receives per-stage timings (info) and details (debug). */
+  readonly logger?: Logger;
+  /** Receives a `patches` task with one step per patch. */
+  readonly progress?: Progress;
+}
+
+/** The result of {@linkcode predictPreprocessed}. */
+export interface PreprocessedPrediction {
+  /** Kept boxes after NMS, highest score first; preprocessed voxels (1 mm), score = logit. */
+  readonly boxes: ScoredCube[];
+  /** Boxes decoded above `min_logit` inside the scan, before NMS. */
+  readonly candidates: number;
+  /** Patches run through the network. */
+  readonly patchesRun: number;
+  /** Patches skipped (no lung in their core). */
+  readonly patchesSkipped: number;
+  /** Milliseconds of the network stage (patch inputs, runs, combining). */
+  readonly networkMs: number;
+  /** Milliseconds of decoding, the inside-the-scan filter and NMS. */
+  readonly decodeMs: number;
+}
+
+/**
+ * Runs the network over a preprocessed scan and decodes its boxes: split
+ * into patches, run, combine, `head.decode` with `eval.min_logit`, drop
+ * boxes whose centre lies outside the scan, `head.nms` with `eval.nms_iou`.
+ *
+ * A box is inside when `−0.5 ≤ centre < L − 0.5` on every axis (the extent of
+ * the scan's voxels; voxel i is centred at i). The combined grid covers the
+ * scan padded up to whole patches, and cells there see only padding.
+ *
+ * @param image the preprocessed scan: uint8 window values (pad 170 outside the lungs), ZYX, 1 mm
+ * @param shape its shape (z, y, x)
+ * @param options head, network, settings; `lung` (0/1 dilated lungs on the
+ *   same grid) chooses the patches to run, else voxels that are not `pad` do
+ * @returns boxes in preprocessed voxels and counts
+ * @throws {TypeError} when neither `model` nor `runPatch` is given
+ * @example
+ * ```ts ignore
+ * const { boxes } = await predictPreprocessed(scan.image, scan.shape, {
+ *   head, model, eval: { side: 144, margin: 32, min_logit: -3, nms_iou: 0.1 },
+ * });
+ * ```
+ */
+export async function predictPreprocessed(
+  image: Uint8Array,
+  shape: Zyx,
+  options: NetworkOptions & { readonly lung?: Uint8Array | null },
+): Promise<PreprocessedPrediction> {
+  const { head } = options;
+  const logger = options.logger ?? nullLogger;
+  const channels = headChannels(head.anchors.length);
+  const runPatch = options.runPatch ??
+    (options.model
+      ? onnxPatchRunner(options.model, head.stride, channels)
+      : undefined);
+  if (!runPatch) {
+    throw new TypeError(
+      "Cannot predict scan: no network, expected a model (an exported ONNX detector) or a runPatch function",
+    );
+  }
+  const started = performance.now();
+  const split = await runSplitCombine(
+    image,
+    shape,
+    runPatch,
+    {
+      side: options.eval.side,
+      margin: options.eval.margin,
+      stride: head.stride,
+      multiple: options.maxStride ?? 16,
+      channels,
+      pad: options.pad ?? 170,
+      skipEmpty: !options.runEmptyPatches,
+    },
+    options.lung ?? null,
+    options.progress ?? nullProgress,
+  );
+  const networkMs = performance.now() - started;
+  logger.debug("Split-combine", {
+    shape: [...shape],
+    counts: [...split.tiling.counts],
+    sides: [...split.tiling.sides],
+    patchesRun: split.patchesRun,
+    patchesSkipped: split.patchesSkipped,
+    inputVoxels: split.inputVoxels,
+    runnerMs: Math.round(split.runnerMs),
+  });
+
+  const decodeStart = performance.now();
+  const decoded = head.decode(
+    split.combined,
+    split.tiling.grid,
+    options.eval.min_logit,
+  );
+  const inside = decoded.filter((box) => centreInside(box.voxel, shape));
+  const boxes = inside.length > 0 ? head.nms(inside, options.eval.nms_iou) : [];
+  const decodeMs = performance.now() - decodeStart;
+  return {
+    boxes,
+    candidates: inside.length,
+    patchesRun: split.patchesRun,
+    patchesSkipped: split.patchesSkipped,
+    networkMs,
+    decodeMs,
+  };
+}
+
+function centreInside(voxel: Zyx, shape: Zyx): boolean {
+  for (let axis = 0; axis < 3; axis++) {
+    const c = voxel[axis];
+    if (!(c >= -0.5 && c < shape[axis] - 0.5)) return false;
+  }
+  return true;
+}
+
+/**
+ * A scan preprocessed for the network, with the way back to the world:
+ * what {@linkcode predictScan} needs from preprocessing.
+ */
+export interface PreparedForPrediction {
+  /** Window values (uint8, pad outside the dilated lungs), ZYX, 1 mm. */
+  readonly image: Uint8Array;
+  /** Shape of `image`. */
+  readonly shape: Zyx;
+  /** Dilated lungs (0/1) on the same grid, when preprocessing keeps them. */
+  readonly lung?: Uint8Array | null;
+  /** Maps a preprocessed voxel (z, y, x) to world LPS mm. */
+  readonly toWorld: (voxel: Zyx) => Zyx;
+  /** Millimetres per preprocessed voxel (1: box diameters are in mm). */
+  readonly mmPerVoxel: number;
+}
+
+/** Turns a scan and its lung masks into the network's input. */
+export type PredictionPreprocessor = (
+  volume: Volume,
+  masks: LungMasks,
+) => PreparedForPrediction | Promise<PreparedForPrediction>;
+
+/** Options of {@linkcode predictScan}. */
+export interface PredictScanOptions extends NetworkOptions {
+  /** Finds the lungs. */
+  readonly segmenter: Segmenter;
+  /** Preprocessing with inference settings. */
+  readonly preprocess: PredictionPreprocessor;
+  /** Written into each detection (default `"scan"`). */
+  readonly seriesuid?: string;
+}
+
+/** Milliseconds per stage of one scan's prediction. */
+export interface PredictTimings {
+  /** Reading the scan (only {@linkcode predictDataset} fills it). */
+  readonly readMs: number;
+  /** The segmenter. */
+  readonly segmentMs: number;
+  /** Windowing, resampling, cropping. */
+  readonly preprocessMs: number;
+  /** Patch inputs, network runs, combining. */
+  readonly networkMs: number;
+  /** Decoding, the inside-the-scan filter, NMS and the world transform. */
+  readonly decodeMs: number;
+  /** Everything. */
+  readonly totalMs: number;
+}
+
+/** The detailed result of one scan. */
+export interface ScanPrediction {
+  /** The scan. */
+  readonly seriesuid: string;
+  /** Detections in world LPS mm, highest score (logit) first. */
+  readonly detections: Detection[];
+  /** The same boxes in preprocessed voxels. */
+  readonly boxes: ScoredCube[];
+  /** Why nothing was predicted (the segmenter found no lung), when so. */
+  readonly emptyReason?: string;
+  /** The segmenter's report. */
+  readonly segmentation: SegmentationReport;
+  /** Shape of the preprocessed scan ([0, 0, 0] when empty). */
+  readonly preprocessedShape: Zyx;
+  /** Patches run through the network. */
+  readonly patchesRun: number;
+  /** Patches skipped (no lung in their core). */
+  readonly patchesSkipped: number;
+  /** Time per stage. */
+  readonly timings: PredictTimings;
+}
+
+/**
+ * Predicts one scan and reports how: segment → preprocess →
+ * {@linkcode predictPreprocessed} → world mm. A scan where the segmenter
+ * finds no lung gives an explicit empty result (`emptyReason`, zero
+ * detections, a warning in the log) instead of an error. Stage timings are
+ * logged at info level.
+ *
+ * @param volume the scan in HU
+ * @param options segmenter, preprocessing, head, network, settings, logger, progress
+ * @returns detections and the details of each stage
+ * @example
+ * ```ts ignore
+ * const result = await predictScanDetailed(volume, {
+ *   segmenter, preprocess, head, model, eval: experiment.eval, seriesuid: "1.2.3",
+ * });
+ * result.timings.networkMs;
+ * ```
+ */
+export async function predictScanDetailed(
+  volume: Volume,
+  options: PredictScanOptions,
+): Promise<ScanPrediction> {
+  const logger = options.logger ?? nullLogger;
+  const seriesuid = options.seriesuid ?? "scan";
+  const t0 = performance.now();
+  const masks = await options.segmenter.segment(volume);
+  const t1 = performance.now();
+  const segmentation = masks.report;
+  if (segmentation.lungCount === 0 || segmentation.emptyReason !== undefined) {
+    const reason = segmentation.emptyReason ?? "the segmenter found no lung";
+    logger.warn(
+      `No lung found in "${seriesuid}": ${reason}; 0 detections`,
+      { seriesuid, segmenter: segmentation.segmenter },
+    );
+    return {
+      seriesuid,
+      detections: [],
+      boxes: [],
+      emptyReason: reason,
+      segmentation,
+      preprocessedShape: [0, 0, 0],
+      patchesRun: 0,
+      patchesSkipped: 0,
+      timings: {
+        readMs: 0,
+        segmentMs: t1 - t0,
+        preprocessMs: 0,
+        networkMs: 0,
+        decodeMs: 0,
+        totalMs: t1 - t0,
+      },
+    };
+  }
+  const prepared = await options.preprocess(volume, masks);
+  const t2 = performance.now();
+  const result = await predictPreprocessed(prepared.image, prepared.shape, {
+    ...options,
+    lung: prepared.lung ?? null,
+  });
+  const t3 = performance.now();
+  const detections: Detection[] = result.boxes.map((box) => ({
+    seriesuid,
+    worldMm: prepared.toWorld(box.voxel),
+    diameterMm: box.diameter * prepared.mmPerVoxel,
+    score: box.score,
+  }));
+  const t4 = performance.now();
+  const timings: PredictTimings = {
+    readMs: 0,
+    segmentMs: t1 - t0,
+    preprocessMs: t2 - t1,
+    networkMs: result.networkMs,
+    decodeMs: result.decodeMs + (t4 - t3),
+    totalMs: t4 - t0,
+  };
+  logger.info(
+    `Predicted "${seriesuid}": ${detections.length} detections in ${
+      seconds(timings.totalMs)
+    } s (segment ${seconds(timings.segmentMs)}, preprocess ${
+      seconds(timings.preprocessMs)
+    }, network ${seconds(timings.networkMs)}, decode+NMS ${
+      seconds(timings.decodeMs)
+    })`,
+    {
+      seriesuid,
+      detections: detections.length,
+      candidates: result.candidates,
+      preprocessedShape: [...prepared.shape],
+      patchesRun: result.patchesRun,
+      patchesSkipped: result.patchesSkipped,
+    },
+  );
+  return {
+    seriesuid,
+    detections,
+    boxes: result.boxes,
+    segmentation,
+    preprocessedShape: prepared.shape,
+    patchesRun: result.patchesRun,
+    patchesSkipped: result.patchesSkipped,
+    timings,
+  };
+}
+
+/**
+ * Predicts one scan: the detections of {@linkcode predictScanDetailed}, in
+ * world LPS mm with diameters in mm and score = logit, highest first.
+ *
+ * @param volume the scan in HU
+ * @param options segmenter, preprocessing, head, network, settings
+ * @returns the detections (empty when no lung was found)
+ * @example
+ * ```ts ignore
+ * const detections = await predictScan(volume, { segmenter, preprocess, head, model, eval: experiment.eval });
+ * ```
+ */
+export async function predictScan(
+  volume: Volume,
+  options: PredictScanOptions,
+): Promise<Detection[]> {
+  return (await predictScanDetailed(volume, options)).detections;
+}
+
+/** One scan of a dataset to predict. */
+export interface DatasetScan {
+  /** Its id (written into the CSV). */
+  readonly seriesuid: string;
+  /** A file `readVolume` understands, or a DICOM folder. */
+  readonly imagePath: string;
+}
+
+/** Options of {@linkcode predictDataset}. */
+export interface PredictDatasetOptions
+  extends Omit<PredictScanOptions, "seriesuid" | "progress"> {
+  /** Receives a `predict` task with one step per scan. */
+  readonly progress?: Progress;
+  /** Writes the LUNA16 candidates CSV here when given. */
+  readonly out?: string;
+  /** Adds a `diameter_mm` column to the CSV. */
+  readonly diameter?: boolean;
+}
+
+/** The result of {@linkcode predictDataset}. */
+export interface DatasetPrediction {
+  /** Every detection, scan by scan. */
+  readonly detections: Detection[];
+  /** Per scan: everything but the detections. */
+  readonly scans: Omit<ScanPrediction, "detections" | "boxes">[];
+}
+
+/**
+ * Predicts scans one after the other (read → {@linkcode predictScanDetailed})
+ * with one progress step per scan, and optionally writes the LUNA16
+ * submission CSV (`seriesuid,coordX,coordY,coordZ,probability`).
+ *
+ * @param scans the scans
+ * @param options as for {@linkcode predictScan}, plus the CSV path
+ * @returns every detection and per-scan details
+ * @throws {DataError} naming the file when a scan cannot be read
+ * @example
+ * ```ts ignore
+ * const dataset = await openLuna16Dataset("data/luna16");
+ * await predictDataset(dataset.folds([9]).scans, { ...options, out: "candidates.csv" });
+ * ```
+ */
+export async function predictDataset(
+  scans: readonly DatasetScan[],
+  options: PredictDatasetOptions,
+): Promise<DatasetPrediction> {
+  const progress = options.progress ?? nullProgress;
+  const detections: Detection[] = [];
+  const summaries: Omit<ScanPrediction, "detections" | "boxes">[] = [];
+  progress.start("predict", scans.length, "scans");
+  for (let i = 0; i < scans.length; i++) {
+    const scan = scans[i];
+    const started = performance.now();
+    const volume = await readVolume(scan.imagePath);
+    const readMs = performance.now() - started;
+    const result = await predictScanDetailed(volume, {
+      ...options,
+      seriesuid: scan.seriesuid,
+      progress: nullProgress,
+    });
+    detections.push(...result.detections);
+    const { detections: _d, boxes: _b, ...summary } = result;
+    summaries.push({
+      ...summary,
+      timings: {
+        ...result.timings,
+        readMs,
+        totalMs: result.timings.totalMs + readMs,
+      },
+    });
+    progress.step("predict", i + 1, { detections: result.detections.length });
+  }
+  progress.end("predict");
+  if (options.out !== undefined) {
+    await writeCandidatesCsv(options.out, detections, {
+      diameter: options.diameter,
+    });
+  }
+  return { detections, scans: summaries };
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}

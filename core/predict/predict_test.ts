@@ -1,0 +1,351 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { AnchorHead, ScoredCube } from "../anchor_head.ts";
+import { readCandidatesCsv } from "../dataset/luna16.ts";
+import { writeVolume } from "../io/mod.ts";
+import { createRecorder } from "../logger.ts";
+import { emptyLungMasks, lungMasksFrom } from "../lung_masks.ts";
+import type { Segmenter } from "../segmenter.ts";
+import { createVolume, cubeIou, type Volume, type Zyx } from "../volume.ts";
+import {
+  predictDataset,
+  predictPreprocessed,
+  predictScanDetailed,
+  type PreparedForPrediction,
+} from "./predict.ts";
+
+const ANCHORS = [10, 30, 60];
+const STRIDE = 4;
+
+/**
+ * A test head with the reference decoding (§3.4) and greedy NMS (§3.5),
+ * written out plainly; the network and layers are never used here.
+ */
+const testHead: AnchorHead = {
+  anchors: ANCHORS,
+  stride: STRIDE,
+  countParameters: () => 0,
+  build: () => {
+    throw new Error("not used");
+  },
+  exportOnnx: () => {
+    throw new Error("not used");
+  },
+  targets: () => {
+    throw new Error("not used");
+  },
+  decode(output, grid, minLogit) {
+    const boxes: ScoredCube[] = [];
+    let i = 0;
+    for (let z = 0; z < grid[0]; z++) {
+      for (let y = 0; y < grid[1]; y++) {
+        for (let x = 0; x < grid[2]; x++) {
+          for (const a of ANCHORS) {
+            const [logit, dz, dy, dx, dd] = output.subarray(i, i + 5);
+            i += 5;
+            if (!(logit > minLogit)) continue;
+            boxes.push({
+              voxel: [
+                1.5 + 4 * z + dz * a,
+                1.5 + 4 * y + dy * a,
+                1.5 + 4 * x + dx * a,
+              ],
+              diameter: a * Math.exp(dd),
+              score: logit,
+            });
+          }
+        }
+      }
+    }
+    return boxes;
+  },
+  nms(boxes, threshold) {
+    const kept: ScoredCube[] = [];
+    for (const box of [...boxes].sort((a, b) => b.score - a.score)) {
+      if (kept.every((k) => cubeIou(k, box) < threshold)) kept.push(box);
+    }
+    return kept;
+  },
+};
+
+/** One firing output cell: global grid cell, anchor index, values. */
+interface Firing {
+  cell: Zyx;
+  anchor: number;
+  values: [number, number, number, number, number];
+}
+
+/**
+ * A fake network that fires on given global cells. A patch does not know
+ * where it lies, but its coord input does: cell g of an axis with n cells
+ * has coord −0.5 + g/(n − 1), so g is recovered from it.
+ */
+function firingNetwork(shape: Zyx, firings: Firing[], calls: Zyx[] = []) {
+  const full = shape.map((L) => Math.ceil(L / STRIDE));
+  return (_image: Float32Array, coord: Float32Array, size: Zyx) => {
+    calls.push(size);
+    const cells = size.map((n) => n / STRIDE);
+    const count = cells[0] * cells[1] * cells[2];
+    const out = new Float32Array(count * 15);
+    for (let c = 0; c < count; c++) {
+      for (let a = 0; a < 3; a++) out[c * 15 + a * 5] = -10;
+      const g = [0, 1, 2].map((axis) =>
+        Math.round((coord[c * 3 + axis] + 0.5) * (full[axis] - 1))
+      );
+      for (const f of firings) {
+        if (f.cell.every((v, axis) => v === g[axis])) {
+          out.set(f.values, c * 15 + f.anchor * 5);
+        }
+      }
+    }
+    return out;
+  };
+}
+
+const SETTINGS = { side: 32, margin: 16, min_logit: -3, nms_iou: 0.1 };
+
+Deno.test("predictPreprocessed() decodes a firing cell to its voxel and drops boxes outside the scan", async () => {
+  const shape: Zyx = [40, 40, 38];
+  const image = new Uint8Array(40 * 40 * 38).fill(60);
+  const firings: Firing[] = [
+    // Anchor 30 at cell (3, 5, 7): centre 1.5 + 4·(3, 5, 7) + 30·(0.1, 0, −0.2),
+    // diameter 30·e^ln(0.5) = 15.
+    { cell: [3, 5, 7], anchor: 1, values: [5, 0.1, 0, -0.2, Math.log(0.5)] },
+    // A weaker 15 mm box 1 voxel further in z (anchor 60, dz = 4/60): cube
+    // IoU with the first 14·15² / (2·15³ − 14·15²) = 0.875, dropped by NMS.
+    {
+      cell: [3, 5, 7],
+      anchor: 2,
+      values: [4, 4 / 60, 0, -0.1, Math.log(0.25)],
+    },
+    // Below min_logit: never decoded.
+    { cell: [6, 6, 6], anchor: 0, values: [-3, 0, 0, 0, 0] },
+    // The last cell in x (9 of 10, centre 37.5): with dx = −0.1 · 10 it is at
+    // 36.5, inside. The padded cells 10 and 11 replicate its coord and fire
+    // too, at 40.5 and 44.5: outside the scan (x < 37.5), so dropped.
+    { cell: [1, 1, 9], anchor: 0, values: [2, 0, 0, -0.1, 0] },
+  ];
+  const calls: Zyx[] = [];
+  const recorder = createRecorder();
+  const result = await predictPreprocessed(image, shape, {
+    head: testHead,
+    runPatch: firingNetwork(shape, firings, calls),
+    eval: SETTINGS,
+    logger: recorder.logger,
+  });
+  // 40 → 2 patches of 32 (z, y); 38 → 2 of 32 (x): 8 patches of 64³.
+  assert.equal(result.patchesRun, 8);
+  assert.deepEqual(calls[0], [64, 64, 64]);
+  assert.equal(result.candidates, 3);
+  assert.equal(result.boxes.length, 2);
+  const [first, second] = result.boxes;
+  assert.equal(first.score, 5);
+  for (let axis = 0; axis < 3; axis++) {
+    assert.ok(Math.abs(first.voxel[axis] - [16.5, 21.5, 23.5][axis]) < 1e-5);
+    assert.ok(Math.abs(second.voxel[axis] - [5.5, 5.5, 36.5][axis]) < 1e-5);
+  }
+  assert.ok(Math.abs(first.diameter - 15) < 1e-5);
+  assert.equal(second.score, 2);
+  assert.ok(
+    recorder.records.some((r) =>
+      r.message === "Split-combine" && r.data?.patchesRun === 8
+    ),
+  );
+});
+
+Deno.test("predictPreprocessed() needs a network", async () => {
+  await assert.rejects(
+    () =>
+      predictPreprocessed(new Uint8Array(16 ** 3), [16, 16, 16], {
+        head: testHead,
+        eval: SETTINGS,
+      }),
+    {
+      name: "TypeError",
+      message:
+        "Cannot predict scan: no network, expected a model (an exported ONNX detector) or a runPatch function",
+    },
+  );
+});
+
+function testScan(): Volume<Int16Array> {
+  const shape: Zyx = [12, 20, 24];
+  const data = new Int16Array(12 * 20 * 24).fill(40);
+  return createVolume(data, shape, {
+    spacingMm: [2.5, 0.8, 0.8],
+    originMm: [-100, 20, -30],
+  });
+}
+
+/** Segments voxels below -500 HU as one lung (or nothing, when told so). */
+function thresholdSegmenter(empty = false): Segmenter {
+  return {
+    segment(volume) {
+      if (empty) {
+        return Promise.resolve(
+          emptyLungMasks(volume, "threshold", "no air in the scan"),
+        );
+      }
+      const lung = new Uint8Array(volume.data.length);
+      for (let i = 0; i < lung.length; i++) {
+        lung[i] = volume.data[i] < -500 ? 1 : 0;
+      }
+      return Promise.resolve(
+        lungMasksFrom(
+          volume,
+          lung,
+          new Uint8Array(lung.length),
+          "threshold",
+          [],
+        ),
+      );
+    },
+  };
+}
+
+Deno.test("predictScanDetailed() returns an explicit empty result when no lung is found", async () => {
+  const recorder = createRecorder();
+  const calls: Zyx[] = [];
+  const result = await predictScanDetailed(testScan(), {
+    segmenter: thresholdSegmenter(true),
+    preprocess: () => {
+      throw new Error("preprocess must not run without lungs");
+    },
+    head: testHead,
+    runPatch: firingNetwork([16, 16, 16], [], calls),
+    eval: SETTINGS,
+    seriesuid: "empty-1",
+    logger: recorder.logger,
+  });
+  assert.deepEqual(result.detections, []);
+  assert.equal(result.emptyReason, "no air in the scan");
+  assert.equal(result.patchesRun, 0);
+  assert.equal(calls.length, 0);
+  const warning = recorder.records.find((r) => r.level === "warn");
+  assert.equal(
+    warning?.message,
+    'No lung found in "empty-1": no air in the scan; 0 detections',
+  );
+});
+
+/**
+ * A stand-in preprocessing: the lung voxels' bounding box, no resampling,
+ * world = origin + (box start + voxel) · spacing (the scan is axis-aligned).
+ */
+function boxPreprocess(volume: Volume, masks: { union: Volume<Uint8Array> }) {
+  const [nz, ny, nx] = volume.shape;
+  const lo = [nz, ny, nx], hi = [-1, -1, -1];
+  const m = masks.union.data;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++) {
+        if (!m[(z * ny + y) * nx + x]) continue;
+        [z, y, x].forEach((v, a) => {
+          lo[a] = Math.min(lo[a], v);
+          hi[a] = Math.max(hi[a], v);
+        });
+      }
+    }
+  }
+  const shape: Zyx = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
+  const image = new Uint8Array(shape[0] * shape[1] * shape[2]).fill(50);
+  const prepared: PreparedForPrediction = {
+    image,
+    shape,
+    toWorld: (v) => [
+      volume.originMm[0] + (lo[0] + v[0]) * volume.spacingMm[0],
+      volume.originMm[1] + (lo[1] + v[1]) * volume.spacingMm[1],
+      volume.originMm[2] + (lo[2] + v[2]) * volume.spacingMm[2],
+    ],
+    mmPerVoxel: 2,
+  };
+  return prepared;
+}
+
+Deno.test("predictScanDetailed() maps kept boxes to the world and logs stage timings", async () => {
+  const volume = testScan();
+  // Lung: z 2..9, y 4..15, x 4..19 → a preprocessed scan of [8, 12, 16].
+  for (let z = 2; z < 10; z++) {
+    for (let y = 4; y < 16; y++) {
+      for (let x = 4; x < 20; x++) volume.data[(z * 20 + y) * 24 + x] = -800;
+    }
+  }
+  const recorder = createRecorder();
+  const result = await predictScanDetailed(volume, {
+    segmenter: thresholdSegmenter(),
+    preprocess: boxPreprocess,
+    head: testHead,
+    runPatch: firingNetwork([8, 12, 16], [
+      { cell: [1, 2, 3], anchor: 0, values: [1.5, 0, 0.05, 0, 0] },
+    ]),
+    eval: SETTINGS,
+    seriesuid: "s1",
+    logger: recorder.logger,
+  });
+  assert.deepEqual(result.preprocessedShape, [8, 12, 16]);
+  assert.equal(result.detections.length, 1);
+  const [d] = result.detections;
+  // Voxel (5.5, 10, 13.5) of the box starting at (2, 4, 4):
+  // world = (-100 + 7.5·2.5, 20 + 14·0.8, -30 + 17.5·0.8).
+  const expected = [-100 + 7.5 * 2.5, 20 + 14 * 0.8, -30 + 17.5 * 0.8];
+  for (let axis = 0; axis < 3; axis++) {
+    assert.ok(Math.abs(d.worldMm[axis] - expected[axis]) < 1e-4, `${axis}`);
+  }
+  assert.equal(d.seriesuid, "s1");
+  assert.equal(d.diameterMm, 20);
+  assert.equal(d.score, 1.5);
+  const info = recorder.records.find((r) =>
+    r.level === "info" && r.message.startsWith('Predicted "s1"')
+  );
+  assert.match(
+    info?.message ?? "",
+    /^Predicted "s1": 1 detections in [\d.]+ s \(segment [\d.]+, preprocess [\d.]+, network [\d.]+, decode\+NMS [\d.]+\)$/,
+  );
+  assert.ok(result.timings.totalMs >= result.timings.networkMs);
+});
+
+Deno.test("predictDataset() reads each scan, reports progress per scan and writes the LUNA16 CSV", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lungScan = testScan();
+    lungScan.data.fill(-800);
+    await writeVolume(join(dir, "a.mhd"), lungScan);
+    await writeVolume(join(dir, "b.mhd"), testScan()); // no lung
+    const recorder = createRecorder();
+    const out = join(dir, "candidates.csv");
+    const result = await predictDataset([
+      { seriesuid: "a", imagePath: join(dir, "a.mhd") },
+      { seriesuid: "b", imagePath: join(dir, "b.mhd") },
+    ], {
+      segmenter: thresholdSegmenter(),
+      preprocess: boxPreprocess,
+      head: testHead,
+      runPatch: firingNetwork([12, 20, 24], [
+        { cell: [1, 1, 1], anchor: 0, values: [0.5, 0, 0, 0, 0] },
+        { cell: [2, 4, 5], anchor: 1, values: [2, 0, 0, 0, 0] },
+      ]),
+      eval: { ...SETTINGS, nms_iou: 0.5 },
+      progress: recorder.progress,
+      out,
+    });
+    assert.equal(result.detections.length, 2);
+    assert.deepEqual(result.scans.map((s) => s.emptyReason), [
+      undefined,
+      "no lung was found",
+    ]);
+    assert.ok(result.scans[0].timings.readMs > 0);
+    const csv = await readCandidatesCsv(out);
+    assert.deepEqual(csv.map((d) => [d.seriesuid, d.score]), [
+      ["a", 2],
+      ["a", 0.5],
+    ]);
+    // Cell (2, 4, 5) → voxel (9.5, 17.5, 21.5) → world x = -30 + 21.5·0.8.
+    assert.ok(Math.abs(csv[0].worldMm[2] - (-30 + 21.5 * 0.8)) < 1e-3);
+    assert.deepEqual(
+      recorder.events.map((e) => e.kind === "step" ? e.done : e.kind),
+      ["start", 1, 2, "end"],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
