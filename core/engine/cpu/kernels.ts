@@ -87,31 +87,37 @@ export function batchNormForward(
     shift[c] = (beta === null ? 0 : beta[c]) - state.mean[c] * s;
   }
   const out = new Float32Array(y.length);
-  if (residual === null) {
+  // Four loop variants keep the branches out of the inner loop.
+  if (residual === null && !relu) {
     for (let base = 0; base < y.length; base += channels) {
       for (let c = 0; c < channels; c++) {
-        const i = base + c;
-        out[i] = y[i] * scale[c] + shift[c];
+        out[base + c] = y[base + c] * scale[c] + shift[c];
       }
     }
-  } else {
+  } else if (residual === null) {
+    for (let base = 0; base < y.length; base += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = y[base + c] * scale[c] + shift[c];
+        out[base + c] = v > 0 ? v : 0;
+      }
+    }
+  } else if (!relu) {
     for (let base = 0; base < y.length; base += channels) {
       for (let c = 0; c < channels; c++) {
         const i = base + c;
         out[i] = y[i] * scale[c] + shift[c] + residual[i];
       }
     }
+  } else {
+    for (let base = 0; base < y.length; base += channels) {
+      for (let c = 0; c < channels; c++) {
+        const i = base + c;
+        const v = y[i] * scale[c] + shift[c] + residual[i];
+        out[i] = v > 0 ? v : 0;
+      }
+    }
   }
-  if (relu) reluInPlace(out);
   return out;
-}
-
-/** max(v, 0) over an array this module allocated. */
-function reluInPlace(a: Float32Array): void {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    a[i] = v > 0 ? v : 0;
-  }
 }
 
 /**
