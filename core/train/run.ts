@@ -106,6 +106,8 @@ export interface RunOptions {
   readonly fresh?: boolean;
   /** Reuse a finished run with the same config instead of training again. */
   readonly reuseDone?: boolean;
+  /** Work in this existing run (e.g. queued by the dashboard). */
+  readonly runId?: string;
 }
 
 /** Keeps this many newest checkpoint files per run. */
@@ -118,9 +120,28 @@ const KEEP_CHECKPOINTS = 2;
 export function openRun(
   experiment: ResolvedExperiment,
   store: RunStore,
-  options: Pick<RunOptions, "ablationId" | "variant" | "fresh" | "reuseDone">,
+  options: Pick<
+    RunOptions,
+    "ablationId" | "variant" | "fresh" | "reuseDone" | "runId"
+  >,
 ): { run: RunRecord; resumed: boolean } {
   const hash = experimentHash(experiment);
+  if (options.runId !== undefined) {
+    const run = store.getRun(options.runId);
+    if (!run) {
+      throw new RangeError(
+        `Cannot open run "${options.runId}": no such run in "${store.root}"`,
+      );
+    }
+    if (run.configHash !== hash) {
+      throw new RangeError(
+        `Cannot continue run "${run.id}": its config hash is ${
+          run.configHash.slice(0, 12)
+        }…, expected ${hash.slice(0, 12)}… of the given experiment`,
+      );
+    }
+    return { run, resumed: run.status !== "queued" };
+  }
   if (!options.fresh) {
     const candidates = store.listRuns().filter((run) =>
       run.configHash === hash &&
@@ -266,6 +287,7 @@ export async function runExperiment(
       progress,
     );
     store.putArtifact(run.id, "froc", froc.report);
+    store.putArtifact(run.id, "froc.input", froc.input);
     store.updateRun(run.id, {
       status: "done",
       endedAt: Date.now(),
@@ -464,6 +486,7 @@ async function runStage(job: StageJob): Promise<Uint8Array> {
       job.progress,
       0,
     );
+    store.putArtifact(runId, `froc.stage${stage}`, froc.report);
     summary = { ...summary, cpm: froc.cpm, sensitivities: froc.sensitivities };
   }
   store.putStage(runId, { index: stage, label, status: "done", summary });
@@ -552,6 +575,7 @@ async function scoreDetections(
   ci?: [number, number];
   sensitivities: readonly number[];
   report: Record<string, unknown>;
+  input: Record<string, unknown>;
 }> {
   const evaluation = evaluateFroc({
     seriesuids: data.testSeriesuids,
@@ -584,6 +608,27 @@ async function scoreDetections(
     ci,
     sensitivities: evaluation.result.sensitivities,
     report: jsonSafe(report),
+    // What was evaluated, so the dashboard can recompute and compare.
+    input: jsonSafe({
+      seriesuids: data.testSeriesuids,
+      annotations: data.testAnnotations.map(finding),
+      excluded: data.testExcluded.map(finding),
+      marks: detections.map((d) => ({
+        seriesuid: d.seriesuid,
+        worldMm: d.worldMm,
+        score: d.score,
+        diameterMm: d.diameterMm,
+      })),
+      maxMarksPerScan: experiment.eval.max_marks_per_scan || null,
+    }),
+  };
+}
+
+function finding(f: FrocFinding) {
+  return {
+    seriesuid: f.seriesuid,
+    worldMm: f.worldMm,
+    diameterMm: f.diameterMm,
   };
 }
 
