@@ -201,6 +201,10 @@ export class Level {
   aortaV = 0;
   /** Descending aorta radius. */
   aortaR = 0;
+  /** Number of obstacle tubes (great vessels) crossing this level. */
+  obstacleCount = 0;
+  /** Their indices in the anatomy's obstacle list. */
+  obstacles: Int32Array = new Int32Array(16);
   /**
    * Set by a caller that paints this level when the diaphragm is far enough
    * below that its distance term cannot change the coverage (it is then
@@ -233,10 +237,10 @@ export function drawAnatomy(
 ): AnatomyParams {
   const u = (lo: number, hi: number) => rng.uniform(lo, hi);
   const bodyA = u(135, 185);
-  const bodyB = bodyA * u(0.66, 0.78);
+  const bodyB = bodyA * u(0.68, 0.8);
   let fatMm = u(5, 26);
   const wallMm = u(15, 21);
-  const wallPostMm = u(30, 40);
+  const wallPostMm = u(22, 32);
   // Keep a thoracic cavity of adult size even in slim or small patients.
   fatMm = Math.min(fatMm, bodyB - wallMm - 60);
   const domeR = u(165, 210);
@@ -282,8 +286,8 @@ export function drawAnatomy(
     bandJunction: u(3.5, 6.5),
     bandMid: {
       trachea: tracheaR + 2 + u(7, 12),
-      archLeft: u(38, 46),
-      svcRight: u(27, 34),
+      archLeft: u(20, 26),
+      svcRight: u(16, 22),
       subcarinal: u(22, 30),
       heart: u(12, 18),
     },
@@ -327,6 +331,9 @@ export class Anatomy {
   readonly #refB: number;
   readonly #domeV: number;
   readonly #scratch: Level = new Level();
+  // Great vessels the lungs wrap around: 7 numbers per tube (x0 y0 z0 x1 y1
+  // z1 r), world mm.
+  #obstacles = new Float64Array(0);
 
   /** Builds the model from its parameters. */
   constructor(params: AnatomyParams) {
@@ -376,6 +383,24 @@ export class Anatomy {
     this.#refA = ref.cavA;
     this.#refB = ref.cavB;
     this.#domeV = ref.cavV - 0.1 * ref.cavB;
+  }
+
+  /**
+   * Sets the tubes the lungs must wrap around (aorta, pulmonary trunk,
+   * superior vena cava): the lungs keep a pleural gap from each.
+   *
+   * @param tubes world capsules: ends (x, y, z) and radius (mm)
+   */
+  setObstacles(
+    tubes: readonly {
+      readonly a: readonly [number, number, number];
+      readonly b: readonly [number, number, number];
+      readonly r: number;
+    }[],
+  ): void {
+    const o = new Float64Array(tubes.length * 7);
+    tubes.forEach((t, i) => o.set([...t.a, ...t.b, t.r], i * 7));
+    this.#obstacles = o;
   }
 
   /** Lateral offset (u) of the descending aorta at depth h. */
@@ -480,6 +505,24 @@ export class Anatomy {
       out.heartSin = Math.sin(p.heart.angle);
     }
     // Descending aorta beside the spine.
+    // Obstacle tubes within reach of this level.
+    const o = this.#obstacles;
+    let count = 0;
+    for (let i = 0; i < o.length; i += 7) {
+      const reach = o[i + 6] + PLEURA_GAP_MM + 4;
+      if (
+        z >= Math.min(o[i + 2], o[i + 5]) - reach &&
+        z <= Math.max(o[i + 2], o[i + 5]) + reach
+      ) {
+        if (count === out.obstacles.length) {
+          const grown = new Int32Array(count * 2);
+          grown.set(out.obstacles);
+          out.obstacles = grown;
+        }
+        out.obstacles[count++] = i;
+      }
+    }
+    out.obstacleCount = count;
     out.hasAorta = h > p.archH + 8;
     out.aortaR = p.aortaR *
       (1 - 0.18 * smoothstep(p.domeH[1], p.domeH[1] + 80, h));
@@ -603,13 +646,26 @@ export class Anatomy {
         if (d > 0.5) return d;
       }
     }
-    // Descending aorta (indents the left lung).
-    if (L.hasAorta) {
-      const du = u - L.aortaU, dv = v - L.aortaV;
-      t = (L.aortaR + PLEURA_GAP_MM - Math.sqrt(du * du + dv * dv)) * invW;
-      if (t > d) {
-        d = t;
-        if (d > 0.5) return d;
+    // Great vessels: the aorta indents the left lung, the SVC the right.
+    if (L.obstacleCount > 0) {
+      const o = this.#obstacles;
+      const px = u + this.p.cx, py = v + this.p.cy, pz = L.z;
+      for (let k = 0; k < L.obstacleCount; k++) {
+        const i = L.obstacles[k];
+        const ax = o[i], ay = o[i + 1], az = o[i + 2];
+        const bx = o[i + 3] - ax, by = o[i + 4] - ay, bz = o[i + 5] - az;
+        const qx = px - ax, qy = py - ay, qz = pz - az;
+        const len2 = bx * bx + by * by + bz * bz;
+        let f = len2 > 0 ? (qx * bx + qy * by + qz * bz) / len2 : 0;
+        f = f < 0 ? 0 : f > 1 ? 1 : f;
+        const ex = qx - f * bx, ey = qy - f * by, ez = qz - f * bz;
+        t =
+          (o[i + 6] + PLEURA_GAP_MM - Math.sqrt(ex * ex + ey * ey + ez * ez)) *
+          invW;
+        if (t > d) {
+          d = t;
+          if (d > 0.5) return d;
+        }
       }
     }
     // Diaphragm: the lung lies above its hemidiaphragm.

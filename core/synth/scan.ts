@@ -47,7 +47,7 @@ import {
   paintSegment,
   TubeSet,
 } from "./raster.ts";
-import { type BranchPoint, growTree } from "./trees.ts";
+import { type BranchPoint, growTree, Occupancy } from "./trees.ts";
 
 /** Label of the right lung in the masks (LUNA16 convention). */
 export const LUNG_LABEL_RIGHT = 3;
@@ -406,7 +406,7 @@ function drawTissue(rng: Rng, contrast: boolean): Tissue {
     thyroid: u(80, 120),
     airwayWall: u(10, 50),
     tableShell: u(250, 600),
-    tableCore: u(-900, -700),
+    tableCore: u(-990, -930),
     bowel: u(15, 35),
   };
 }
@@ -581,45 +581,60 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
     }
   }
 
-  // Great vessels.
+  // Great vessels: ascending aorta, arch and descending aorta; pulmonary
+  // trunk; superior vena cava. The lungs wrap around them.
   const heart = p.heart;
   const heartTop = heart.h - heart.c;
   const archLevel = { ...at(p.archH) };
   const aortaAsc = p.aortaR * u(1.2, 1.35);
+  const ascU = u(0, 8);
   const aortaPts: [number, number, number, number][] = [
     [heart.u - 12, heart.v - 0.1 * heart.b, heartTop + 18, aortaAsc],
-    [6, archLevel.tracheaV - 24, p.archH + 10, aortaAsc],
-    [12, archLevel.tracheaV - 8, p.archH, p.aortaR * 1.12],
+    [ascU, archLevel.tracheaV - aortaAsc - 14, p.archH + 12, aortaAsc],
+    [ascU + 6, archLevel.tracheaV - 12, p.archH, p.aortaR * 1.12],
   ];
   for (let h = p.archH + 10; h < hBottom + 20; h += 18) {
     const lv = at(h);
     aortaPts.push([lv.aortaU, lv.aortaV, h, lv.aortaR]);
   }
+  const obstacles: {
+    a: [number, number, number];
+    b: [number, number, number];
+    r: number;
+  }[] = [];
+  const vessel = (
+    a: [number, number, number],
+    b: [number, number, number],
+    ra: number,
+    rb: number,
+  ) => {
+    pre.add(...a, ...b, ra, rb, t.blood);
+    obstacles.push({ a, b, r: Math.max(ra, rb) });
+  };
   for (let j = 0; j < aortaPts.length - 1; j++) {
     const [ua, va, ha, ra] = aortaPts[j];
     const [ub, vb, hb, rb] = aortaPts[j + 1];
     if (Math.min(ha, hb) > hBottom || Math.max(ha, hb) < hTop - 30) continue;
-    pre.add(...world(ua, va, ha), ...world(ub, vb, hb), ra, rb, t.blood);
+    vessel(world(ua, va, ha), world(ub, vb, hb), ra, rb);
   }
   const carinaLevel = { ...at(p.carinaH) };
   const bifurcation = world(5, carinaLevel.tracheaV - 10, p.carinaH + 10);
   const trunkR = u(11, 14);
-  pre.add(
-    ...world(heart.u + 0.25 * heart.a, heart.v - 0.55 * heart.b, heartTop + 14),
-    ...bifurcation,
+  vessel(
+    world(heart.u + 0.25 * heart.a, heart.v - 0.55 * heart.b, heartTop + 14),
+    bifurcation,
     trunkR,
     trunkR * 0.9,
-    t.blood,
   );
   const svcR = u(8, 10);
-  const svcU = -(p.bandMid.svcRight - svcR - 3);
-  pre.add(
-    ...world(svcU, archLevel.tracheaV - 10, Math.max(10, hTop)),
-    ...world(svcU, archLevel.tracheaV - 6, heartTop + 16),
+  const svcU = ascU - aortaAsc - svcR - u(2, 5);
+  vessel(
+    world(svcU, archLevel.tracheaV - 14, Math.max(8, hTop)),
+    world(svcU, archLevel.tracheaV - 10, heartTop + 16),
     svcR,
     svcR,
-    t.blood,
   );
+  anatomy.setObstacles(obstacles);
 
   // Airways: trachea down to the carina, main bronchi to the hila.
   const airway = new TubeSet(16);
@@ -707,14 +722,26 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
   const vessels = new TubeSet(8192);
   const branchPoints: BranchPoint[] = [];
   const vesselSpec = {
-    minRadius: u(0.45, 0.6),
+    // Vessels far thinner than a pixel are invisible: stop there.
+    minRadius: Math.max(u(0.35, 0.45), 0.3 * plan.sxy),
     lengthFactor: [3, 6] as const,
-    maxSegments: 1400,
+    maxSegments: 5000,
     maxGeneration: 16,
     hu: t.blood,
   };
   const paR = u(8, 10);
   for (const side of [0, 1] as const) {
+    // One crowding grid per lung, shared by its arteries and veins.
+    const sgn = side === 0 ? -1 : 1;
+    const occupancy = new Occupancy(
+      [
+        cx + Math.min(0, sgn * p.bodyA),
+        cy - p.bodyB,
+        p.zApex - Math.max(...p.domeH) - 120,
+      ],
+      [cx + Math.max(0, sgn * p.bodyA), cy + p.bodyB, p.zApex + 5],
+      u(5.5, 7),
+    );
     const hilum = findHilum(
       anatomy,
       side,
@@ -723,6 +750,7 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
     );
     branchPoints.push(...growTree(anatomy, rng, {
       ...vesselSpec,
+      occupancy,
       side,
       branches: lobarBranches(side),
       from: bifurcation,
@@ -744,7 +772,8 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
       const w = (uu: number, v: number, h: number) => [uu * s, v, -h] as const;
       branchPoints.push(...growTree(anatomy, rng, {
         ...vesselSpec,
-        maxSegments: 900,
+        occupancy,
+        maxSegments: 3000,
         branches: up
           ? [{ direction: w(0.6, -0.2, -0.8), share: 0.6 }, {
             direction: w(0.9, 0.1, 0.1),
@@ -821,7 +850,7 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
   }
 
   for (const set of [pre, vessels, bronchi, airway]) {
-    set.index(plan.nz, plan.z0, plan.sz, 2 * Math.max(plan.sz, plan.sxy));
+    set.index(plan.nz, plan.z0, plan.sz, indexMargin(plan));
   }
   return {
     pre,
@@ -908,7 +937,7 @@ function buildTable(rng: Rng, plan: ScanPlan): Float32Array {
   const base = new Float32Array(nx * ny).fill(t.air);
   const top = p.cy + p.bodyB * p.backFlat + rng.uniform(0.5, 3);
   const curvature = rng.uniform(0.8e-4, 2.2e-4);
-  const shell = rng.uniform(2, 3.5);
+  const shell = rng.uniform(1.5, 2.5);
   const thickness = rng.uniform(28, 45);
   const halfWidth = rng.uniform(200, 250);
   const tableX = p.cx + rng.uniform(-8, 8);
@@ -1259,7 +1288,7 @@ function addSpicules(
       blob.hu,
     );
   }
-  tubes.index(plan.nz, plan.z0, plan.sz, 2 * Math.max(plan.sz, plan.sxy));
+  tubes.index(plan.nz, plan.z0, plan.sz, indexMargin(plan));
 }
 
 /** Distance from a point to the nearest airway tube's surface (mm). */
@@ -1997,4 +2026,9 @@ function paintLungs(
       }
     }
   }
+}
+
+/** How far beyond a tube's radius its partial-volume edge reaches (mm). */
+function indexMargin(plan: ScanPlan): number {
+  return 0.5 * Math.hypot(plan.sxy, plan.sxy, plan.sz) + 0.02;
 }

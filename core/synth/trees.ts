@@ -65,7 +65,90 @@ export interface TreeSpec {
   readonly wallFraction?: number;
   /** Lumen HU of hollow tubes. */
   readonly lumenHu?: number;
+  /**
+   * Crowding shared with the lung's other trees; when given, thin branches
+   * go where the lung is still empty and stop where it is full.
+   */
+  readonly occupancy?: Occupancy;
 }
+
+/**
+ * How crowded each part of a lung is: segment counts on a coarse grid
+ * shared by the trees of one lung, so that thin branches spread into empty
+ * parenchyma instead of piling up (a simple space-filling rule).
+ */
+export class Occupancy {
+  readonly #cell: number;
+  readonly #origin: readonly [number, number, number];
+  readonly #dims: readonly [number, number, number];
+  readonly #counts: Uint16Array;
+
+  /**
+   * @param min world corner (x, y, z) of the box covered (mm)
+   * @param max opposite corner (mm)
+   * @param cellMm grid cell size (mm)
+   */
+  constructor(
+    min: readonly [number, number, number],
+    max: readonly [number, number, number],
+    cellMm: number,
+  ) {
+    this.#cell = cellMm;
+    this.#origin = min;
+    const dim = (a: number) =>
+      Math.max(1, Math.ceil((max[a] - min[a]) / cellMm));
+    this.#dims = [dim(0), dim(1), dim(2)];
+    this.#counts = new Uint16Array(
+      this.#dims[0] * this.#dims[1] * this.#dims[2],
+    );
+  }
+
+  #index(x: number, y: number, z: number): number {
+    const i = Math.floor((x - this.#origin[0]) / this.#cell);
+    const j = Math.floor((y - this.#origin[1]) / this.#cell);
+    const k = Math.floor((z - this.#origin[2]) / this.#cell);
+    const [nx, ny, nz] = this.#dims;
+    if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return -1;
+    return (k * ny + j) * nx + i;
+  }
+
+  /** Segments counted in the cell holding the point (0 outside the box). */
+  count(x: number, y: number, z: number): number {
+    const i = this.#index(x, y, z);
+    return i < 0 ? 0 : this.#counts[i];
+  }
+
+  /** Counts a segment once in every cell it passes through. */
+  add(
+    ax: number,
+    ay: number,
+    az: number,
+    bx: number,
+    by: number,
+    bz: number,
+  ): void {
+    const length = Math.hypot(bx - ax, by - ay, bz - az);
+    const steps = Math.max(1, Math.ceil(length / (this.#cell / 2)));
+    let last = -2;
+    for (let s = 0; s <= steps; s++) {
+      const t = s / steps;
+      const i = this.#index(
+        ax + (bx - ax) * t,
+        ay + (by - ay) * t,
+        az + (bz - az) * t,
+      );
+      if (i >= 0 && i !== last && this.#counts[i] < 65535) this.#counts[i]++;
+      last = i;
+    }
+  }
+}
+
+/** Segments of radius below this fill space: they avoid crowded cells (mm). */
+const FILLING_RADIUS_MM = 1.5;
+/** Most thin segments per occupancy cell. */
+const CELL_CAPACITY = 4;
+/** Thin branches stay this far inside the pleura (mm): the subpleural zone is nearly vessel-free. */
+const SUBPLEURAL_MM = 2.5;
 
 interface Tip {
   x: number;
@@ -162,6 +245,7 @@ export function growTree(
   }
   points.push({ x: fx, y: fy, z: fz, r: rEnd });
   let segments = 1;
+  const occupancy = spec.occupancy;
   for (
     let head = 0;
     head < queue.length && segments < spec.maxSegments;
@@ -169,45 +253,69 @@ export function growTree(
   ) {
     const tip = queue[head];
     const r = tip.r;
-    let length = r * rng.uniform(spec.lengthFactor[0], spec.lengthFactor[1]);
-    length = Math.min(Math.max(length, 2.5), 25);
+    const filling = occupancy !== undefined && r < FILLING_RADIUS_MM;
+    const margin = r * 0.6 + 0.8 +
+      (r < FILLING_RADIUS_MM ? SUBPLEURAL_MM : 0);
+    // Thin branches are long for their calibre (a few mm at r = 0.5 mm).
+    let length = r * rng.uniform(spec.lengthFactor[0], spec.lengthFactor[1]) +
+      rng.uniform(2, 5);
+    length = Math.min(length, 25);
     let accepted = false;
     let dx = tip.dx, dy = tip.dy, dz = tip.dz;
     let ex = 0, ey = 0, ez = 0;
-    for (let attempt = 0; attempt < 5 && !accepted; attempt++) {
-      ex = tip.x + dx * length;
-      ey = tip.y + dy * length;
-      ez = tip.z + dz * length;
-      const dEnd = inside(ex, ey, ez);
-      const dMid = inside(
-        (tip.x + ex) / 2,
-        (tip.y + ey) / 2,
-        (tip.z + ez) / 2,
-      );
-      if (dEnd < -(r * 0.6 + 0.8) && dMid < -r * 0.3) {
-        accepted = true;
-        break;
+    let cx = dx, cy = dy, cz = dz;
+    for (let attempt = 0; attempt < 8 && !accepted; attempt++) {
+      if (attempt > 0) {
+        // Another try: a random bend, wider each time.
+        const spread = 0.25 + 0.12 * attempt;
+        cx = dx + spread * rng.normal();
+        cy = dy + spread * rng.normal();
+        cz = dz + spread * rng.normal();
+        const n = Math.hypot(cx, cy, cz) || 1;
+        cx /= n;
+        cy /= n;
+        cz /= n;
       }
-      // Steer away from the boundary (numerical gradient at the end point)
-      // and shorten.
-      const g = 1.5;
-      const gx = inside(ex + g, ey, ez) - inside(ex - g, ey, ez);
-      const gy = inside(ex, ey + g, ez) - inside(ex, ey - g, ez);
-      const gz = inside(ex, ey, ez + g) - inside(ex, ey, ez - g);
-      const gn = Math.hypot(gx, gy, gz) || 1;
-      dx -= 0.9 * gx / gn;
-      dy -= 0.9 * gy / gn;
-      dz -= 0.9 * gz / gn;
-      const n = Math.hypot(dx, dy, dz) || 1;
-      dx /= n;
-      dy /= n;
-      dz /= n;
-      length *= 0.75;
-      if (length < 1.5) break;
+      ex = tip.x + cx * length;
+      ey = tip.y + cy * length;
+      ez = tip.z + cz * length;
+      if (inside(ex, ey, ez) >= -margin) {
+        // Steer away from the boundary (numerical gradient at the end
+        // point) and shorten.
+        const g = 1.5;
+        const gx = inside(ex + g, ey, ez) - inside(ex - g, ey, ez);
+        const gy = inside(ex, ey + g, ez) - inside(ex, ey - g, ez);
+        const gz = inside(ex, ey, ez + g) - inside(ex, ey, ez - g);
+        const gn = Math.hypot(gx, gy, gz) || 1;
+        dx = cx - 0.9 * gx / gn;
+        dy = cy - 0.9 * gy / gn;
+        dz = cz - 0.9 * gz / gn;
+        const n = Math.hypot(dx, dy, dz) || 1;
+        dx /= n;
+        dy /= n;
+        dz /= n;
+        cx = dx;
+        cy = dy;
+        cz = dz;
+        length *= 0.8;
+        if (length < 1.5) break;
+        continue;
+      }
+      const mx = (tip.x + ex) / 2, my = (tip.y + ey) / 2;
+      const mz = (tip.z + ez) / 2;
+      if (inside(mx, my, mz) >= -r * 0.3) continue;
+      if (
+        filling &&
+        occupancy.count(ex, ey, ez) + (occupancy.count(mx, my, mz) >> 1) >=
+          CELL_CAPACITY
+      ) continue;
+      accepted = true;
     }
     if (!accepted) continue;
-    const rEndSeg = r * rng.uniform(0.94, 0.99);
+    // Radius falls at branch points (Murray's law), barely along a segment.
+    const rEndSeg = r * rng.uniform(0.98, 1);
     addTube(tip.x, tip.y, tip.z, ex, ey, ez, r, rEndSeg);
+    occupancy?.add(tip.x, tip.y, tip.z, ex, ey, ez);
     segments++;
     points.push({ x: ex, y: ey, z: ez, r: rEndSeg });
     if (tip.gen < spec.maxGeneration) {
@@ -217,9 +325,9 @@ export function growTree(
         ex,
         ey,
         ez,
-        dx,
-        dy,
-        dz,
+        cx,
+        cy,
+        cz,
         rEndSeg,
         tip.gen + 1,
         spec,
@@ -289,9 +397,9 @@ function pushChildren(
     const rc = r * lambda;
     if (rc < spec.minRadius) continue;
     // Vessels wander: a little random bend at every branch point.
-    let cx = c * dx + s * px + 0.25 * ox + 0.18 * rng.normal();
-    let cy = c * dy + s * py + 0.25 * oy + 0.18 * rng.normal();
-    let cz = c * dz + s * pz + 0.25 * oz + 0.18 * rng.normal();
+    let cx = c * dx + s * px + 0.15 * ox + 0.18 * rng.normal();
+    let cy = c * dy + s * py + 0.15 * oy + 0.18 * rng.normal();
+    let cz = c * dz + s * pz + 0.15 * oz + 0.18 * rng.normal();
     const n = Math.hypot(cx, cy, cz) || 1;
     cx /= n;
     cy /= n;
