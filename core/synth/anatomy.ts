@@ -193,8 +193,6 @@ export class Level {
   heartCos = 1;
   /** sin of the heart rotation. */
   heartSin = 0;
-  /** Descending aorta: present, centre, radius. */
-  hasAorta = false;
   /** Descending aorta centre u. */
   aortaU = 0;
   /** Descending aorta centre v. */
@@ -403,16 +401,6 @@ export class Anatomy {
     this.#obstacles = o;
   }
 
-  /** Lateral offset (u) of the descending aorta at depth h. */
-  aortaOffsetU(h: number): number {
-    return this.#aortaU.at(h);
-  }
-
-  /** Offset (v) of the descending aorta from the vertebral body centre at depth h. */
-  aortaOffsetV(h: number): number {
-    return this.#aortaV.at(h);
-  }
-
   /**
    * Evaluates the level at world z.
    *
@@ -504,7 +492,7 @@ export class Anatomy {
       out.heartCos = Math.cos(p.heart.angle);
       out.heartSin = Math.sin(p.heart.angle);
     }
-    // Descending aorta beside the spine.
+    // Descending aorta beside the spine (a tube; see setObstacles).
     // Obstacle tubes within reach of this level.
     const o = this.#obstacles;
     let count = 0;
@@ -523,7 +511,6 @@ export class Anatomy {
       }
     }
     out.obstacleCount = count;
-    out.hasAorta = h > p.archH + 8;
     out.aortaR = p.aortaR *
       (1 - 0.18 * smoothstep(p.domeH[1], p.domeH[1] + 80, h));
     out.aortaU = this.#aortaU.at(h);

@@ -31,6 +31,8 @@ export class SliceNoise {
   #state: number;
 
   /**
+   * Draws the Gaussian table and the stream seed.
+   *
    * @param rng seeded generator (draws the Gaussian table and the stream seed)
    * @param width pixels per row of the slices to come
    * @param options `sdHu`: standard deviation in HU; `correlation`: the

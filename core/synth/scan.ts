@@ -254,7 +254,15 @@ export function generateSyntheticScan(
 /**
  * Checks a seed and options of {@linkcode generateSyntheticScan}.
  *
+ * @param seed the seed to check
+ * @param options the options to check
  * @throws {RangeError} naming the first bad option and what was expected
+ * @example
+ * ```ts
+ * import { validateSyntheticScanOptions } from "./scan.ts";
+ * validateSyntheticScanOptions(1, { size: 64 }); // fine
+ * // validateSyntheticScanOptions(1, { size: 8 }) throws "size is 8, expected …"
+ * ```
  */
 export function validateSyntheticScanOptions(
   seed: number,

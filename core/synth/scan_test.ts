@@ -11,6 +11,7 @@ import {
   LUNG_LABEL_RIGHT,
   type SyntheticScan,
 } from "./scan.ts";
+import { quantileSorted } from "./diameters.ts";
 
 const SMALL = { size: 112, slices: 48 } as const;
 
@@ -474,4 +475,34 @@ Deno.test("generateSyntheticScan() rejects bad options with a message naming the
     () => generateSyntheticScan(1, { flags: { fovPaddingHu: -1000 } }),
     /flags.fovPaddingHu is -1000, expected -2048, -3024 or null/,
   );
+});
+
+Deno.test("generateSyntheticScan() places nodules with LUNA16's sizes, a quarter of them juxtapleural", () => {
+  const diameters: number[] = [];
+  let juxtapleural = 0, asked = 0;
+  for (let seed = 0; seed < 40; seed++) {
+    const scan = generateSyntheticScan(seed, {
+      size: 32,
+      slices: 8,
+      noduleCount: 8,
+    });
+    asked += 8;
+    for (const nodule of scan.nodules) {
+      diameters.push(nodule.diameterMm);
+      if (nodule.type === "juxtapleural") juxtapleural++;
+    }
+  }
+  // Placement must not drop (and so bias against) large nodules.
+  assert.ok(
+    diameters.length >= 0.97 * asked,
+    `${diameters.length} of ${asked} placed`,
+  );
+  diameters.sort((a, b) => a - b);
+  const q = (p: number) => quantileSorted(diameters, p);
+  // LUNA16: 5 / 50 / 95 % at 4.09 / 6.43 / 18.95 mm.
+  assert.ok(Math.abs(q(0.05) - 4.09) < 0.35, `5 %: ${q(0.05)}`);
+  assert.ok(Math.abs(q(0.5) - 6.43) < 0.7, `50 %: ${q(0.5)}`);
+  assert.ok(Math.abs(q(0.95) - 18.95) < 3, `95 %: ${q(0.95)}`);
+  const share = juxtapleural / diameters.length;
+  assert.ok(share > 0.15 && share < 0.35, `juxtapleural share ${share}`);
 });

@@ -84,6 +84,8 @@ export class Occupancy {
   readonly #counts: Uint16Array;
 
   /**
+   * Creates an empty grid over a box.
+   *
    * @param min world corner (x, y, z) of the box covered (mm)
    * @param max opposite corner (mm)
    * @param cellMm grid cell size (mm)
