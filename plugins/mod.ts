@@ -7,6 +7,7 @@
  */
 
 import type { AnyPluginDefinition } from "../core/mod.ts";
+import { lungReferenceSegmenter } from "./lung_reference/mod.ts";
 import { resunet } from "./resunet/mod.ts";
 import { rpn3dAnchorHead } from "./rpn3d/mod.ts";
 import { topKMiner } from "./topk/mod.ts";
@@ -19,6 +20,7 @@ import { focalLoss } from "./focal/mod.ts";
 /** Every plugin, grouped by kind. */
 export const plugins: readonly AnyPluginDefinition[] = [
   // segmenter
+  lungReferenceSegmenter,
   // backbone
   resunet,
   // anchor_head
