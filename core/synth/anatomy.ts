@@ -241,7 +241,7 @@ export function drawAnatomy(
   const wallPostMm = u(22, 32);
   // Keep a thoracic cavity of adult size even in slim or small patients.
   fatMm = Math.min(fatMm, bodyB - wallMm - 60);
-  const domeR = u(165, 210);
+  const domeR = u(175, 215);
   const domeH: [number, number] = [domeR, domeR + u(8, 22)];
   const carinaH = u(0.38, 0.44) * domeR;
   const archH = carinaH - u(14, 24);
@@ -274,7 +274,7 @@ export function drawAnatomy(
     cavityTopLat: u(0.5, 0.6),
     cavityTopAp: u(0.7, 0.8),
     domeH,
-    domeDrop: [u(40, 58), u(40, 58)],
+    domeDrop: [u(30, 44), u(30, 44)],
     apexCapMm: u(60, 85),
     apexLat: u(0.42, 0.52),
     carinaH,

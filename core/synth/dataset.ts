@@ -301,7 +301,12 @@ async function prepareFolder(dir: string, overwrite: boolean): Promise<void> {
       await Deno.mkdir(dir, { recursive: true });
       return;
     }
-    throw error;
+    throw new RangeError(
+      `Cannot write a synthetic dataset to "${dir}": it cannot be listed (${
+        (error as Error).message
+      }), expected a folder`,
+      { cause: error },
+    );
   }
   if (entries.length === 0) return;
   if (!overwrite) {

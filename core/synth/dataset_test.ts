@@ -185,6 +185,12 @@ Deno.test("writeSyntheticDataset() rejects bad options with a message naming the
         writeSyntheticDataset(out, { scans: 1, seed: 1, shape: { size: 8 } }),
       /size is 8, expected an integer in \[32, 2048\]/,
     );
+    const file = join(dir, "file.txt");
+    await Deno.writeTextFile(file, "x");
+    await assert.rejects(
+      () => writeSyntheticDataset(file, { scans: 1, seed: 1, shape: SHAPE }),
+      /Cannot write a synthetic dataset to ".*file.txt": it cannot be listed \(.*\), expected a folder/,
+    );
     // Nothing was created for invalid options.
     await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
   });
