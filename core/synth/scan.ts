@@ -737,7 +737,7 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
     maxGeneration: 16,
     hu: t.blood,
   };
-  const paR = u(8, 10);
+  const paR = u(7, 9);
   for (const side of [0, 1] as const) {
     // One crowding grid per lung, shared by its arteries and veins.
     const sgn = side === 0 ? -1 : 1;
@@ -776,7 +776,7 @@ function buildStructures(rng: Rng, plan: ScanPlan): Structures {
         heart.v + 0.55 * heart.b,
         Math.max(h, heartTop + 8),
       );
-      const veinR = u(6, 7.5);
+      const veinR = u(5, 6.5);
       const w = (uu: number, v: number, h: number) => [uu * s, v, -h] as const;
       branchPoints.push(...growTree(anatomy, rng, {
         ...vesselSpec,

@@ -191,14 +191,22 @@ Deno.test("generateSyntheticScan() gives plausible HU for lung, soft tissue and 
   });
   const { data } = scan.volume;
   const mask = scan.lungMask.data;
+  const [, ny, nx] = scan.volume.shape;
+  const plane = nx * ny;
   let lung = 0, lungLow = 0;
   const body: number[] = [];
   let bone = 0, maxHu = -Infinity;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (mask[i] > 0) {
-      lung++;
-      if (v < -600) lungLow++;
+      // Parenchyma: lung voxels away from the boundary (no partial volume).
+      const interior = mask[i - 1] > 0 && mask[i + 1] > 0 &&
+        mask[i - nx] > 0 && mask[i + nx] > 0 && mask[i - plane] > 0 &&
+        mask[i + plane] > 0;
+      if (interior) {
+        lung++;
+        if (v < -600) lungLow++;
+      }
     } else if (v > -500) {
       body.push(v);
       if (v > 300) bone++;

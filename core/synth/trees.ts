@@ -148,7 +148,7 @@ export class Occupancy {
 /** Segments of radius below this fill space: they avoid crowded cells (mm). */
 const FILLING_RADIUS_MM = 1.5;
 /** Most thin segments per occupancy cell. */
-const CELL_CAPACITY = 4;
+const CELL_CAPACITY = 3;
 /** Thin branches stay this far inside the pleura (mm): the subpleural zone is nearly vessel-free. */
 const SUBPLEURAL_MM = 2.5;
 
