@@ -36,6 +36,9 @@ export const run: BenchSection = async () => {
   const params = parts.backbone.counts().parameters +
     parts.head.countParameters(parts.backbone.output);
   const gflop = (size: number) => 2 * parts.multiplyAdds(size) / 1e9;
+  // Other processes share these cores: the load average says how much.
+  const load = () => Deno.loadavg().map((l) => l.toFixed(1)).join(" ");
+  console.log(`load average at start: ${load()}`);
   console.log(
     `resunet150 + rpn3d: ${params} parameters, ${
       fmt(parts.multiplyAdds(128) / 1e9, 1)
@@ -125,7 +128,7 @@ export const run: BenchSection = async () => {
     );
   }
   const peak = peakRssGib();
-  console.log(`peak RSS ${fmt(peak)} GiB`);
+  console.log(`peak RSS ${fmt(peak)} GiB; load average at end: ${load()}`);
   return {
     params,
     forward128_s: Number(fmt(forward128, 3)),
@@ -137,5 +140,6 @@ export const run: BenchSection = async () => {
     tfjs_cpu_train64_estimated: "yes: 32³ time × 8",
     tfjs_cpu_gflops: Number(fmt(3 * gflop(32) / tfjs32, 2)),
     engine_peak_rss_gib: Number(fmt(peak, 2)),
+    engine_load_average: load(),
   };
 };
