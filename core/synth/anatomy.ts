@@ -220,7 +220,26 @@ export class Level {
 }
 
 /** Gap kept between a lung and the organs it wraps (pleura + fat, mm). */
-const PLEURA_GAP_MM = 2;
+export const PLEURA_GAP_MM = 2;
+
+/**
+ * Half-width of the mediastinum band on the side of lung `side` (0 = right,
+ * 1 = left) at body-frame v: piecewise linear through the level's front,
+ * middle (trachea) and back (spine) knots.
+ */
+export function bandHalfWidth(L: Level, side: 0 | 1, v: number): number {
+  const w0 = side === 0 ? L.bandR0 : L.bandL0;
+  const w1 = side === 0 ? L.bandR1 : L.bandL1;
+  const w2 = side === 0 ? L.bandR2 : L.bandL2;
+  if (v <= L.bandVFront) return w0;
+  if (v <= L.bandVMid) {
+    return w0 + (w1 - w0) * (v - L.bandVFront) / (L.bandVMid - L.bandVFront);
+  }
+  if (v <= L.bandVBack) {
+    return w1 + (w2 - w1) * (v - L.bandVMid) / (L.bandVBack - L.bandVMid);
+  }
+  return w2;
+}
 
 /**
  * Draws a patient (an adult of 27–37 cm chest width).
@@ -584,24 +603,10 @@ export class Anatomy {
       d = t;
       if (d > 0.5) return d;
     }
-    // Mediastinum band (piecewise-linear half-widths along v).
-    let wr: number, wl: number;
-    if (v <= L.bandVFront) {
-      wr = L.bandR0;
-      wl = L.bandL0;
-    } else if (v <= L.bandVMid) {
-      const f = (v - L.bandVFront) / (L.bandVMid - L.bandVFront);
-      wr = L.bandR0 + (L.bandR1 - L.bandR0) * f;
-      wl = L.bandL0 + (L.bandL1 - L.bandL0) * f;
-    } else if (v <= L.bandVBack) {
-      const f = (v - L.bandVMid) / (L.bandVBack - L.bandVMid);
-      wr = L.bandR1 + (L.bandR2 - L.bandR1) * f;
-      wl = L.bandL1 + (L.bandL2 - L.bandL1) * f;
-    } else {
-      wr = L.bandR2;
-      wl = L.bandL2;
-    }
-    t = side === 0 ? (u - L.bandU + wr) * invW : (L.bandU + wl - u) * invW;
+    // Mediastinum band.
+    t = side === 0
+      ? (u - L.bandU + bandHalfWidth(L, 0, v)) * invW
+      : (L.bandU + bandHalfWidth(L, 1, v) - u) * invW;
     if (t > d) {
       d = t;
       if (d > 0.5) return d;
@@ -660,6 +665,46 @@ export class Anatomy {
     const dz = this.diaphragmZ(side, u, v) - L.z;
     t = dz / this.diaphragmWidth(side, u, v, sx, sy, sz);
     return t > d ? t : d;
+  }
+
+  /**
+   * World (x, y) box of the cross-section at `level` of its k-th obstacle
+   * tube (see {@linkcode Level.obstacles}), grown by the tube's radius, the
+   * pleural gap and `grow` mm: outside it that obstacle's distance term is
+   * below −`grow`.
+   *
+   * @param level a level from {@linkcode Anatomy.level}
+   * @param k index among the level's obstacles
+   * @param grow extra margin (mm)
+   * @param out receives [xMin, xMax, yMin, yMax]
+   * @returns false when the tube does not reach the level's plane
+   */
+  obstacleBox(
+    level: Level,
+    k: number,
+    grow: number,
+    out: Float64Array,
+  ): boolean {
+    const o = this.#obstacles;
+    const i = level.obstacles[k];
+    const ax = o[i], ay = o[i + 1], az = o[i + 2];
+    const dx = o[i + 3] - ax, dy = o[i + 4] - ay, dz = o[i + 5] - az;
+    const reach = o[i + 6] + PLEURA_GAP_MM + grow;
+    const pz = level.z - az;
+    let t0 = 0, t1 = 1;
+    if (Math.abs(dz) > 1e-9) {
+      const ta = (pz - reach) / dz, tb = (pz + reach) / dz;
+      t0 = Math.max(0, Math.min(ta, tb));
+      t1 = Math.min(1, Math.max(ta, tb));
+      if (t0 > t1) return false;
+    } else if (Math.abs(pz) > reach) {
+      return false;
+    }
+    out[0] = Math.min(ax + dx * t0, ax + dx * t1) - reach;
+    out[1] = Math.max(ax + dx * t0, ax + dx * t1) + reach;
+    out[2] = Math.min(ay + dy * t0, ay + dy * t1) - reach;
+    out[3] = Math.max(ay + dy * t0, ay + dy * t1) + reach;
+    return true;
   }
 
   /**

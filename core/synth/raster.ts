@@ -97,6 +97,39 @@ function ellipseRow(
 }
 
 /**
+ * Where a row crosses an ellipse: the x-range (offsets from the centre, mm)
+ * at row offset `dy` of the ellipse with half-axes (a, b) rotated by the
+ * angle with cosine `cos` and sine `sin`.
+ *
+ * @param dy row offset from the centre (mm)
+ * @param a half-axis along the rotated x axis (mm)
+ * @param b half-axis along the rotated y axis (mm)
+ * @param cos cosine of the rotation
+ * @param sin sine of the rotation
+ * @param out receives [x from, x to]
+ * @returns false when the row misses the ellipse
+ * @example
+ * ```ts
+ * import { ellipseRowSpan } from "./raster.ts";
+ * const out = new Float64Array(2);
+ * ellipseRowSpan(0, 5, 3, 1, 0, out); // true; out = [-5, 5]
+ * ```
+ */
+export function ellipseRowSpan(
+  dy: number,
+  a: number,
+  b: number,
+  cos: number,
+  sin: number,
+  out: Float64Array,
+): boolean {
+  if (!ellipseRow(dy, a, b, cos, sin)) return false;
+  out[0] = span[0];
+  out[1] = span[1];
+  return true;
+}
+
+/**
  * Paints an ellipse (world centre, half-axes, rotation) with `hu`.
  *
  * @param canvas the slice

@@ -27,9 +27,11 @@ import { clamp, ellipseSd, lerp, ramp } from "./_math.ts";
 import {
   Anatomy,
   type AnatomyParams,
+  bandHalfWidth,
   drawAnatomy,
   type Ellipsoid,
   Level,
+  PLEURA_GAP_MM,
 } from "./anatomy.ts";
 import { sampleNoduleDiameterMm } from "./diameters.ts";
 import { SliceNoise } from "./noise.ts";
@@ -42,6 +44,7 @@ import {
   CLIP_OUTSIDE,
   type ClipMode,
   createCanvas,
+  ellipseRowSpan,
   paintBlob,
   paintEllipse,
   paintSegment,
@@ -2000,34 +2003,127 @@ function paintLungs(
   const p = anatomy.p;
   const { nx, ny, sx, sy, sz, x0, y0, hu: buf } = canvas;
   const invW = 1 / sx;
-  const m = 2 * sx;
+  // Margin of the row spans: beyond 1.5 voxels outside a boundary (or
+  // inside it) the approximate distance is past ±0.5 voxel (see ellipseSd).
+  const m = 1.5 * Math.max(sx, sy);
   // Well above the domes the diaphragm term is below −0.5 everywhere (its
   // slope-scaled width is at most 5·sx + 3·sy + sz over the lungs).
   L.diaphragmFar = L.z - (p.zApex - Math.min(p.domeH[0], p.domeH[1])) >
     3 * (sx + sy) + sz;
+  // Obstacles' boxes (body frame u, v), grown so that outside them their
+  // distance terms cannot lower the coverage.
+  const boxes = new Float64Array(4 * L.obstacleCount);
+  const box = new Float64Array(4);
+  let boxCount = 0;
+  for (let k = 0; k < L.obstacleCount; k++) {
+    if (!anatomy.obstacleBox(L, k, m, box)) continue;
+    boxes[boxCount * 4] = box[0] - p.cx;
+    boxes[boxCount * 4 + 1] = box[1] - p.cx;
+    boxes[boxCount * 4 + 2] = box[2] - p.cy;
+    boxes[boxCount * 4 + 3] = box[3] - p.cy;
+    boxCount++;
+  }
+  const tmp = new Float64Array(2);
+  // Per row: intervals (u) where a full evaluation is needed even inside
+  // the fast span.
+  const excluded = new Float64Array(2 * (boxCount + 2));
+  const gap = PLEURA_GAP_MM;
   for (const side of [0, 1] as const) {
     const s = side === 0 ? -1 : 1;
     const label = side === 0 ? LUNG_LABEL_RIGHT : LUNG_LABEL_LEFT;
     const lu = s * L.lungU;
-    const uLo = Math.max(lu - L.lungA, -L.cavA) - m;
-    const uHi = Math.min(lu + L.lungA, L.cavA) + m;
     const vLo = Math.max(L.lungV - L.lungB, L.cavV - L.cavB) - m;
     const vHi = Math.min(L.lungV + L.lungB, L.cavV + L.cavB) + m;
-    if (uLo >= uHi || vLo >= vHi) continue;
-    const ixLo = Math.max(0, Math.floor((p.cx + uLo - x0) / sx));
-    const ixHi = Math.min(nx - 1, Math.ceil((p.cx + uHi - x0) / sx));
+    if (vLo >= vHi) continue;
     const iyLo = Math.max(0, Math.floor((p.cy + vLo - y0) / sy));
     const iyHi = Math.min(ny - 1, Math.ceil((p.cy + vHi - y0) / sy));
     for (let iy = iyLo; iy <= iyHi; iy++) {
       const v = y0 + iy * sy - p.cy;
+      // Outer span: where the lung's coverage may be non-zero.
+      if (!ellipseRowSpan(v - L.lungV, L.lungA + m, L.lungB + m, 1, 0, tmp)) {
+        continue;
+      }
+      let outLo = lu + tmp[0], outHi = lu + tmp[1];
+      if (!ellipseRowSpan(v - L.cavV, L.cavA + m, L.cavB + m, 1, 0, tmp)) {
+        continue;
+      }
+      outLo = Math.max(outLo, tmp[0]);
+      outHi = Math.min(outHi, tmp[1]);
+      const band = bandHalfWidth(L, side, v);
+      if (side === 0) outHi = Math.min(outHi, L.bandU - band + m);
+      else outLo = Math.max(outLo, L.bandU + band - m);
+      if (outLo > outHi) continue;
+      // Fast span: deep inside the lung's own ellipse, the cavity and clear
+      // of the band, where only the organs listed in `excluded` can matter.
+      let fastLo = Infinity, fastHi = -Infinity, nEx = 0;
+      if (
+        L.diaphragmFar &&
+        ellipseRowSpan(v - L.lungV, L.lungA - m, L.lungB - m, 1, 0, tmp)
+      ) {
+        fastLo = lu + tmp[0];
+        fastHi = lu + tmp[1];
+        if (ellipseRowSpan(v - L.cavV, L.cavA - m, L.cavB - m, 1, 0, tmp)) {
+          fastLo = Math.max(fastLo, tmp[0]);
+          fastHi = Math.min(fastHi, tmp[1]);
+          if (side === 0) fastHi = Math.min(fastHi, L.bandU - band - m);
+          else fastLo = Math.max(fastLo, L.bandU + band + m);
+        } else {
+          fastLo = Infinity;
+        }
+        if (
+          ellipseRowSpan(
+            v - L.spineV,
+            L.spineA + gap + m,
+            L.spineB + gap + m,
+            1,
+            0,
+            tmp,
+          )
+        ) {
+          excluded[nEx++] = tmp[0];
+          excluded[nEx++] = tmp[1];
+        }
+        if (
+          L.hasHeart &&
+          ellipseRowSpan(
+            v - L.heartV,
+            L.heartA + gap + m,
+            L.heartB + gap + m,
+            L.heartCos,
+            L.heartSin,
+            tmp,
+          )
+        ) {
+          excluded[nEx++] = L.heartU + tmp[0];
+          excluded[nEx++] = L.heartU + tmp[1];
+        }
+        for (let k = 0; k < boxCount; k++) {
+          if (v >= boxes[k * 4 + 2] && v <= boxes[k * 4 + 3]) {
+            excluded[nEx++] = boxes[k * 4];
+            excluded[nEx++] = boxes[k * 4 + 1];
+          }
+        }
+      }
       const hu = anatomy.lungHu(L, v);
       const row = iy * nx;
+      const ixLo = Math.max(0, Math.ceil((p.cx + outLo - x0) / sx));
+      const ixHi = Math.min(nx - 1, Math.floor((p.cx + outHi - x0) / sx));
       for (let ix = ixLo; ix <= ixHi; ix++) {
         const uu = x0 + ix * sx - p.cx;
+        const i = row + ix;
+        let fast = uu >= fastLo && uu <= fastHi;
+        for (let e = 0; fast && e < nEx; e += 2) {
+          if (uu >= excluded[e] && uu <= excluded[e + 1]) fast = false;
+        }
+        if (fast) {
+          buf[i] = hu;
+          clip[i] = 1;
+          mask[i] = label;
+          continue;
+        }
         const d = anatomy.lungDistance(L, side, uu, v, invW, sx, sy, sz);
         if (d >= 0.5) continue;
         const alpha = ramp(d);
-        const i = row + ix;
         buf[i] += (hu - buf[i]) * alpha;
         if (alpha > clip[i]) clip[i] = alpha;
         if (d < 0) mask[i] = label;
