@@ -8,6 +8,8 @@
 
 import type { AnyPluginDefinition } from "../core/mod.ts";
 import { lungReferenceSegmenter } from "./lung_reference/mod.ts";
+import { thresholdOnlySegmenter } from "./threshold_only/mod.ts";
+import { noneSegmenter } from "./none/mod.ts";
 import { resunet } from "./resunet/mod.ts";
 import { rpn3dAnchorHead } from "./rpn3d/mod.ts";
 import { topKMiner } from "./topk/mod.ts";
@@ -21,6 +23,8 @@ import { focalLoss } from "./focal/mod.ts";
 export const plugins: readonly AnyPluginDefinition[] = [
   // segmenter
   lungReferenceSegmenter,
+  thresholdOnlySegmenter,
+  noneSegmenter,
   // backbone
   resunet,
   // anchor_head
