@@ -299,6 +299,9 @@ export function buildResUnet(
     trainable,
     getWeights,
     setWeights,
+    reseed: (seed: number) => {
+      dropoutSeed = (seed >>> 0) % 2 ** 31;
+    },
     dispose: () => {
       if (disposed) return;
       disposed = true;

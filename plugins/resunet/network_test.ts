@@ -340,6 +340,26 @@ Deno.test("channel dropout zeroes whole channels and scales the rest by 1/(1 −
   });
 });
 
+Deno.test("reseed() makes the dropout mask a function of the seed alone", async () => {
+  await withEngine((engine) => {
+    const input = backboneInputs(engine, 4, 2, [16, 16, 16], 1);
+    const a = build(engine, tinyArch(0.5), 5);
+    const b = build(engine, tinyArch(0.5), 5);
+    // b has already drawn two masks; reseeding both to 9 gives equal outputs.
+    forward(b, input, true);
+    forward(b, input, true);
+    a.reseed!(9);
+    b.reseed!(9);
+    assert.deepEqual(forward(a, input, true), forward(b, input, true));
+    a.reseed!(10);
+    b.reseed!(9);
+    assert.notDeepEqual(forward(a, input, true), forward(b, input, true));
+    engine.tf.dispose([input.image, input.coord]);
+    a.dispose();
+    b.dispose();
+  });
+});
+
 Deno.test("element dropout zeroes single values", async () => {
   await withEngine((engine) => {
     const input = backboneInputs(engine, 4, 1, [32, 32, 32], 1);
