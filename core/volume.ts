@@ -536,3 +536,91 @@ function resampleLinear(
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------
+// The preprocessed grid (reference §1.7): the scan resampled to an isotropic
+// working grid and cropped to the lung box. Voxel p of the full working grid
+// samples the scan at continuous index p · resolution / spacing (the
+// reference's "index i maps to i · spacing"), so its world position is
+// origin + direction · (p · resolution); the crop starts at `extendboxStart`.
+// LUNA16's flipped TransformMatrix is just a direction matrix here.
+
+/** Where a preprocessed (resampled, cropped) grid lies: the crop of the working grid. */
+export interface PreprocessedGrid {
+  /** World position (LPS mm, z y x) of the scan's voxel (0, 0, 0). */
+  readonly sourceOriginMm: Zyx;
+  /** The scan's direction cosines. */
+  readonly direction: Matrix3;
+  /** Voxel size of the working grid in mm (1 in the reference). */
+  readonly resolutionMm: number;
+  /** First voxel of the crop on the full working grid, (z, y, x). */
+  readonly extendboxStart: Zyx;
+}
+
+/**
+ * The geometry (origin, spacing, direction) of a preprocessed grid, usable
+ * with {@linkcode voxelToWorld} and {@linkcode worldToVoxel}.
+ *
+ * @param grid the crop of the working grid
+ * @returns a geometry whose voxel (0, 0, 0) is the crop's first voxel
+ * @example
+ * ```ts
+ * import { preprocessedGeometry } from "./volume.ts";
+ * const g = preprocessedGeometry({ sourceOriginMm: [-100, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], resolutionMm: 1, extendboxStart: [5, 10, 20] });
+ * g.originMm; // [-95, 10, 20]
+ * ```
+ */
+export function preprocessedGeometry(
+  grid: PreprocessedGrid,
+): Pick<Volume, "spacingMm" | "originMm" | "direction"> {
+  const r = grid.resolutionMm;
+  if (!(Number.isFinite(r) && r > 0)) {
+    throw new RangeError(
+      `Cannot place preprocessed grid: resolution is ${r} mm, expected a finite value > 0`,
+    );
+  }
+  const s = grid.extendboxStart, d = grid.direction, o = grid.sourceOriginMm;
+  const a = s[0] * r, b = s[1] * r, c = s[2] * r;
+  return {
+    spacingMm: [r, r, r],
+    originMm: [
+      o[0] + d[0] * a + d[1] * b + d[2] * c,
+      o[1] + d[3] * a + d[4] * b + d[5] * c,
+      o[2] + d[6] * a + d[7] * b + d[8] * c,
+    ],
+    direction: d,
+  };
+}
+
+/**
+ * Maps world LPS mm (z, y, x) to a continuous voxel of a preprocessed grid.
+ *
+ * @param grid the crop of the working grid
+ * @param worldMm the point
+ * @returns voxel (z, y, x) of the crop, continuous
+ * @example
+ * ```ts
+ * import { worldToPreprocessed } from "./volume.ts";
+ * worldToPreprocessed({ sourceOriginMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], resolutionMm: 1, extendboxStart: [5, 10, 20] }, [15, 30, 40]); // [10, 20, 20]
+ * ```
+ */
+export function worldToPreprocessed(grid: PreprocessedGrid, worldMm: Zyx): Zyx {
+  return worldToVoxel(preprocessedGeometry(grid), worldMm);
+}
+
+/**
+ * Maps a continuous voxel of a preprocessed grid back to world LPS mm; the
+ * inverse of {@linkcode worldToPreprocessed}.
+ *
+ * @param grid the crop of the working grid
+ * @param voxel voxel (z, y, x) of the crop
+ * @returns world (z, y, x) in mm
+ * @example
+ * ```ts
+ * import { preprocessedToWorld } from "./volume.ts";
+ * preprocessedToWorld({ sourceOriginMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], resolutionMm: 1, extendboxStart: [5, 10, 20] }, [10, 20, 20]); // [15, 30, 40]
+ * ```
+ */
+export function preprocessedToWorld(grid: PreprocessedGrid, voxel: Zyx): Zyx {
+  return voxelToWorld(preprocessedGeometry(grid), voxel);
+}

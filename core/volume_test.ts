@@ -5,10 +5,13 @@ import {
   cubeIou,
   invert3,
   type Matrix3,
+  preprocessedGeometry,
+  preprocessedToWorld,
   resample,
   resampledShape,
   sliceZ,
   voxelToWorld,
+  worldToPreprocessed,
   worldToVoxel,
   xyzFromZyx,
   type Zyx,
@@ -296,4 +299,66 @@ Deno.test("sliceZ() returns a view of one plane", () => {
   sliceZ(v, 2)[0] = 50;
   assert.equal(v.data[4], 50);
   assert.throws(() => sliceZ(v, 3), /z is 3, expected an integer in \[0, 3\)/);
+});
+
+// --- The preprocessed grid ---------------------------------------------------
+
+Deno.test("worldToPreprocessed() and preprocessedToWorld() are inverse for flipped and rotated directions", () => {
+  const c = Math.cos(0.3), s = Math.sin(0.3);
+  const directions: Matrix3[] = [
+    [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    [1, 0, 0, 0, -1, 0, 0, 0, -1],
+    [1, 0, 0, 0, c, -s, 0, s, c],
+  ];
+  for (const direction of directions) {
+    const grid = {
+      sourceOriginMm: [-310.5, 140.25, 170.8] as Zyx,
+      direction,
+      resolutionMm: 1,
+      extendboxStart: [12, 40, 33] as Zyx,
+    };
+    for (const world of [[-200, 10, 5], [-150.3, -22.7, 64.1]] as Zyx[]) {
+      const back = preprocessedToWorld(grid, worldToPreprocessed(grid, world));
+      for (let a = 0; a < 3; a++) {
+        assert.ok(Math.abs(back[a] - world[a]) < 1e-9);
+      }
+    }
+  }
+});
+
+Deno.test("worldToPreprocessed() matches the reference formula for an identity scan", () => {
+  // Reference §1.7: v = (w − origin) / spacing; p = v · spacing − extendbox start.
+  const grid = {
+    sourceOriginMm: [-300, -150, -160] as Zyx,
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Matrix3,
+    resolutionMm: 1,
+    extendboxStart: [7, 20, 31] as Zyx,
+  };
+  const world: Zyx = [-120.5, 3.25, 18];
+  const p = worldToPreprocessed(grid, world);
+  assert.deepEqual(p, [-120.5 + 300 - 7, 3.25 + 150 - 20, 18 + 160 - 31]);
+  // A 2 mm working grid halves the voxel coordinates.
+  const half = worldToPreprocessed({ ...grid, resolutionMm: 2 }, world);
+  assert.deepEqual(half, [
+    (-120.5 + 300) / 2 - 7,
+    (3.25 + 150) / 2 - 20,
+    (18 + 160) / 2 - 31,
+  ]);
+});
+
+Deno.test("preprocessedGeometry() rejects a non-positive resolution", () => {
+  assert.throws(
+    () =>
+      preprocessedGeometry({
+        sourceOriginMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        resolutionMm: 0,
+        extendboxStart: [0, 0, 0],
+      }),
+    {
+      name: "RangeError",
+      message:
+        "Cannot place preprocessed grid: resolution is 0 mm, expected a finite value > 0",
+    },
+  );
 });
