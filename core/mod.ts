@@ -19,6 +19,8 @@ export * from "./registry.ts";
 export * from "./segmenter.ts";
 export * from "./morphology/mod.ts";
 export * from "./lung_masks.ts";
+export * from "./preprocess.ts";
+export * from "./preprocess_cache.ts";
 export * from "./backbone.ts";
 export * from "./anchor_head.ts";
 export * from "./miner.ts";

@@ -1,0 +1,338 @@
+/**
+ * The on-disk cache of preprocessed scans: `<root>/<key>/<seriesuid>.mhd`
+ * (+ `.raw`, the uint8 image on its preprocessed grid),
+ * `<seriesuid>_mask.mhd` (+ `.raw`, the dilated lung mask) and
+ * `<seriesuid>.json` (grid, extend box, source geometry, the segmenter's
+ * report). The key hashes the segmenter id, its resolved options, the
+ * preprocessing options and {@linkcode PREPROCESS_VERSION}, so a change of
+ * any of them starts a new folder.
+ *
+ * Writes are atomic (temporary file + rename) and the JSON sidecar is
+ * written last: a scan whose sidecar is missing, unreadable or does not
+ * match its image files counts as not cached, so an interrupted run never
+ * leaves a partial entry that a later run would read.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { DataError } from "./errors.ts";
+import { canonicalJson } from "./experiment.ts";
+import { readVolume } from "./io/mod.ts";
+import { readMetaImage, writeMetaImage } from "./io/metaimage.ts";
+import type { Logger, Progress } from "./logger.ts";
+import { nullLogger } from "./logger.ts";
+import {
+  PREPROCESS_VERSION,
+  type PreprocessedScan,
+  type PreprocessOptions,
+  preprocessScan,
+  TRAINING_PREPROCESS,
+} from "./preprocess.ts";
+import type { Segmenter } from "./segmenter.ts";
+import { createVolume, preprocessedGeometry, voxelCount } from "./volume.ts";
+
+/** What identifies a cache folder. */
+export interface PreprocessCacheKeyInput {
+  /** The segmenter's plugin id. */
+  readonly segmenterId: string;
+  /** Its resolved options. */
+  readonly segmenterOptions: Readonly<Record<string, unknown>>;
+  /** The preprocessing settings. */
+  readonly preprocess: PreprocessOptions;
+}
+
+/**
+ * The cache key: the first 16 hex digits of the SHA-256 of the canonical
+ * JSON of the segmenter id, its options, the preprocessing settings and
+ * {@linkcode PREPROCESS_VERSION}.
+ *
+ * @param input segmenter and preprocessing settings
+ * @returns a 16-character hex string
+ * @example
+ * ```ts
+ * import { preprocessCacheKey } from "./preprocess_cache.ts";
+ * import { TRAINING_PREPROCESS } from "./preprocess.ts";
+ * preprocessCacheKey({ segmenterId: "lung_reference", segmenterOptions: {}, preprocess: TRAINING_PREPROCESS }).length; // 16
+ * ```
+ */
+export function preprocessCacheKey(input: PreprocessCacheKeyInput): string {
+  const text = canonicalJson({
+    segmenter: { id: input.segmenterId, options: input.segmenterOptions },
+    preprocess: input.preprocess,
+    version: PREPROCESS_VERSION,
+  });
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** The sidecar stored beside each cached scan. */
+interface Sidecar {
+  readonly version: number;
+  readonly seriesuid: string;
+  readonly shape: PreprocessedScan["shape"];
+  readonly extendboxStart: PreprocessedScan["extendboxStart"];
+  readonly extendboxEnd: PreprocessedScan["extendboxEnd"];
+  readonly grid: PreprocessedScan["grid"];
+  readonly source: PreprocessedScan["source"];
+  readonly report: PreprocessedScan["report"];
+  readonly imageBytes: number;
+  readonly maskBytes: number;
+}
+
+function checkName(seriesuid: string): void {
+  if (
+    seriesuid === "" || seriesuid.includes("/") || seriesuid.includes("\\") ||
+    seriesuid === "." || seriesuid === ".."
+  ) {
+    throw new DataError(
+      seriesuid,
+      "seriesuid",
+      JSON.stringify(seriesuid),
+      "a file name without path separators",
+    );
+  }
+}
+
+/** Paths of one cached scan's files. */
+export function cachedScanPaths(
+  dir: string,
+  seriesuid: string,
+): { image: string; mask: string; sidecar: string } {
+  checkName(seriesuid);
+  return {
+    image: join(dir, `${seriesuid}.mhd`),
+    mask: join(dir, `${seriesuid}_mask.mhd`),
+    sidecar: join(dir, `${seriesuid}.json`),
+  };
+}
+
+/**
+ * Writes one preprocessed scan into a cache folder (created if needed):
+ * image and mask as MetaImage on the preprocessed grid, then the sidecar,
+ * each atomically.
+ *
+ * @param dir the cache folder (`<root>/<key>`)
+ * @param seriesuid the scan's id (a file name)
+ * @param scan the preprocessed scan
+ */
+export async function writePreprocessed(
+  dir: string,
+  seriesuid: string,
+  scan: PreprocessedScan,
+): Promise<void> {
+  const paths = cachedScanPaths(dir, seriesuid);
+  await Deno.mkdir(dir, { recursive: true });
+  const geometry = preprocessedGeometry(scan.grid);
+  await writeMetaImage(
+    paths.image,
+    createVolume(scan.image, scan.shape, geometry),
+  );
+  await writeMetaImage(
+    paths.mask,
+    createVolume(scan.mask, scan.shape, geometry),
+  );
+  const sidecar: Sidecar = {
+    version: scan.version,
+    seriesuid,
+    shape: scan.shape,
+    extendboxStart: scan.extendboxStart,
+    extendboxEnd: scan.extendboxEnd,
+    grid: scan.grid,
+    source: scan.source,
+    report: scan.report,
+    imageBytes: scan.image.length,
+    maskBytes: scan.mask.length,
+  };
+  const temp = `${paths.sidecar}.tmp-${Deno.pid}-${
+    Math.floor(Math.random() * 0xffffffff).toString(16)
+  }`;
+  try {
+    await Deno.writeTextFile(temp, JSON.stringify(sidecar, null, 1));
+    await Deno.rename(temp, paths.sidecar);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Reads one cached scan, or null when it is not (completely) cached: no
+ * sidecar, an unreadable or older-version sidecar, or image files that do
+ * not match it.
+ *
+ * @param dir the cache folder
+ * @param seriesuid the scan's id
+ * @param logger told why an entry was skipped (debug)
+ * @returns the preprocessed scan or null
+ */
+export async function readPreprocessed(
+  dir: string,
+  seriesuid: string,
+  logger: Logger = nullLogger,
+): Promise<PreprocessedScan | null> {
+  const paths = cachedScanPaths(dir, seriesuid);
+  let sidecar: Sidecar;
+  try {
+    sidecar = JSON.parse(await Deno.readTextFile(paths.sidecar));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      logger.debug(`Cache entry "${seriesuid}" has an unreadable sidecar`, {
+        error: String(error),
+      });
+    }
+    return null;
+  }
+  if (
+    sidecar.version !== PREPROCESS_VERSION || sidecar.seriesuid !== seriesuid
+  ) {
+    return null;
+  }
+  try {
+    const image = await readMetaImage(paths.image);
+    const mask = await readMetaImage(paths.mask);
+    const n = voxelCount(sidecar.shape);
+    if (
+      !(image.data instanceof Uint8Array) ||
+      !(mask.data instanceof Uint8Array) ||
+      image.data.length !== n || mask.data.length !== n ||
+      sidecar.imageBytes !== n || sidecar.maskBytes !== n ||
+      image.shape.join() !== sidecar.shape.join()
+    ) {
+      logger.debug(`Cache entry "${seriesuid}" does not match its sidecar`);
+      return null;
+    }
+    return {
+      image: image.data,
+      mask: mask.data,
+      shape: sidecar.shape,
+      extendboxStart: sidecar.extendboxStart,
+      extendboxEnd: sidecar.extendboxEnd,
+      grid: sidecar.grid,
+      source: sidecar.source,
+      report: sidecar.report,
+      version: sidecar.version,
+    };
+  } catch (error) {
+    logger.debug(`Cache entry "${seriesuid}" could not be read`, {
+      error: String(error),
+    });
+    return null;
+  }
+}
+
+/** One scan to preprocess. */
+export interface ScanSource {
+  /** The scan's id (names its cache files). */
+  readonly seriesuid: string;
+  /** Its image file or DICOM folder. */
+  readonly imagePath: string;
+}
+
+/** The segmenter to use, with what identifies it in the cache key. */
+export interface CacheSegmenter {
+  /** Plugin id. */
+  readonly id: string;
+  /** Resolved options. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The instance. */
+  readonly segmenter: Segmenter;
+}
+
+/** What {@linkcode preprocessDataset} did. */
+export interface PreprocessDatasetResult {
+  /** The cache folder (`<root>/<key>`). */
+  readonly dir: string;
+  /** The cache key. */
+  readonly key: string;
+  /** Scans preprocessed in this run. */
+  readonly processed: readonly string[];
+  /** Scans found in the cache. */
+  readonly cached: readonly string[];
+  /** Scans that failed, with the reason (an unreadable file, no lung…). */
+  readonly failed: readonly { seriesuid: string; reason: string }[];
+}
+
+/**
+ * Fills the cache for a list of scans: a scan already cached is skipped;
+ * the others are read, segmented, preprocessed and written. A scan that
+ * fails is reported and the others go on.
+ *
+ * @param scans the scans
+ * @param segmenter the segmenter and its resolved options
+ * @param cacheRoot the cache root (e.g. `.cache/preprocessed`)
+ * @param progress gets one step per scan (task "preprocess")
+ * @param options preprocessing settings (default training) and a logger
+ * @returns what was done, and where
+ */
+export async function preprocessDataset(
+  scans: readonly ScanSource[],
+  segmenter: CacheSegmenter,
+  cacheRoot: string,
+  progress: Progress,
+  options: { preprocess?: PreprocessOptions; logger?: Logger } = {},
+): Promise<PreprocessDatasetResult> {
+  const preprocess = options.preprocess ?? TRAINING_PREPROCESS;
+  const logger = options.logger ?? nullLogger;
+  const key = preprocessCacheKey({
+    segmenterId: segmenter.id,
+    segmenterOptions: segmenter.options,
+    preprocess,
+  });
+  const dir = join(cacheRoot, key);
+  const processed: string[] = [], cached: string[] = [];
+  const failed: { seriesuid: string; reason: string }[] = [];
+  progress.start("preprocess", scans.length, "scans");
+  let done = 0;
+  for (const scan of scans) {
+    cachedScanPaths(dir, scan.seriesuid);
+    if (await readSidecarOnly(dir, scan.seriesuid)) {
+      cached.push(scan.seriesuid);
+    } else {
+      try {
+        const started = performance.now();
+        const volume = await readVolume(scan.imagePath);
+        const masks = await segmenter.segmenter.segment(volume);
+        const pre = preprocessScan(volume, masks, preprocess);
+        await writePreprocessed(dir, scan.seriesuid, pre);
+        processed.push(scan.seriesuid);
+        logger.debug(`Preprocessed "${scan.seriesuid}"`, {
+          ms: Math.round(performance.now() - started),
+          shape: pre.shape,
+          lungs: masks.report.lungCount,
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        failed.push({ seriesuid: scan.seriesuid, reason });
+        logger.warn(`Cannot preprocess "${scan.seriesuid}": ${reason}`);
+      }
+    }
+    progress.step("preprocess", ++done, {
+      processed: processed.length,
+      failed: failed.length,
+    });
+  }
+  progress.end("preprocess");
+  return { dir, key, processed, cached, failed };
+}
+
+// A complete entry has a current sidecar whose image files have the
+// recorded sizes; checked without reading the voxels.
+async function readSidecarOnly(
+  dir: string,
+  seriesuid: string,
+): Promise<boolean> {
+  const paths = cachedScanPaths(dir, seriesuid);
+  try {
+    const sidecar: Sidecar = JSON.parse(await Deno.readTextFile(paths.sidecar));
+    if (sidecar.version !== PREPROCESS_VERSION) return false;
+    const raw = (p: string) => p.replace(/\.mhd$/, ".raw");
+    const [a, b] = await Promise.all([
+      Deno.stat(raw(paths.image)),
+      Deno.stat(raw(paths.mask)),
+    ]);
+    return a.size === sidecar.imageBytes && b.size === sidecar.maskBytes;
+  } catch {
+    return false;
+  }
+}
