@@ -18,6 +18,8 @@ import { pluginsCommand } from "./core/cli/plugins.ts";
 import { evalCommand } from "./core/cli/eval.ts";
 import { serveCommand } from "./core/cli/serve.ts";
 import { synthCommand } from "./core/cli/synth.ts";
+import { segmentCommand } from "./core/cli/segment.ts";
+import { preprocessCommand } from "./core/cli/preprocess.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -32,6 +34,8 @@ export function buildProgram(context: CliContext): Command {
     evalCommand,
     serveCommand,
     synthCommand,
+    segmentCommand,
+    preprocessCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.
