@@ -30,8 +30,18 @@ import {
   type Progress,
 } from "../logger.ts";
 import type { OnnxModel } from "../onnx/inference.ts";
-import type { LungMasks, SegmentationReport, Segmenter } from "../segmenter.ts";
-import type { Detection, Volume, Zyx } from "../volume.ts";
+import {
+  INFERENCE_PREPROCESS,
+  type PreprocessOptions,
+  preprocessScan,
+} from "../preprocess.ts";
+import type { SegmentationReport, Segmenter } from "../segmenter.ts";
+import {
+  type Detection,
+  preprocessedToWorld,
+  type Volume,
+  type Zyx,
+} from "../volume.ts";
 import {
   headChannels,
   onnxPatchRunner,
@@ -39,10 +49,14 @@ import {
   runSplitCombine,
 } from "./network.ts";
 
-/** The `eval` settings prediction uses. */
+/**
+ * The `eval` settings prediction uses: patch side and margin, the decoding
+ * threshold, the NMS threshold and the per-scan cap (`max_marks_per_scan`,
+ * 0 = no cap; the LUNA16 evaluation keeps only the top 100 marks per scan).
+ */
 export type PredictSettings = Pick<
   EvalSection,
-  "side" | "margin" | "min_logit" | "nms_iou"
+  "side" | "margin" | "min_logit" | "nms_iou" | "max_marks_per_scan"
 >;
 
 /** The network part of prediction: head, model and settings. */
@@ -72,7 +86,11 @@ export interface NetworkOptions {
 
 /** The result of {@linkcode predictPreprocessed}. */
 export interface PreprocessedPrediction {
-  /** Kept boxes after NMS, highest score first; preprocessed voxels (1 mm), score = logit. */
+  /**
+   * Kept boxes after NMS, highest score first, at most
+   * `eval.max_marks_per_scan` of them (when > 0); preprocessed voxels (1 mm),
+   * score = logit.
+   */
   readonly boxes: ScoredCube[];
   /** Boxes decoded above `min_logit` inside the scan, before NMS. */
   readonly candidates: number;
@@ -80,6 +98,8 @@ export interface PreprocessedPrediction {
   readonly patchesRun: number;
   /** Patches skipped (no lung in their core). */
   readonly patchesSkipped: number;
+  /** Input voxels fed to the network (margins included). */
+  readonly inputVoxels: number;
   /** Milliseconds of the network stage (patch inputs, runs, combining). */
   readonly networkMs: number;
   /** Milliseconds of decoding, the inside-the-scan filter and NMS. */
@@ -89,7 +109,8 @@ export interface PreprocessedPrediction {
 /**
  * Runs the network over a preprocessed scan and decodes its boxes: split
  * into patches, run, combine, `head.decode` with `eval.min_logit`, drop
- * boxes whose centre lies outside the scan, `head.nms` with `eval.nms_iou`.
+ * boxes whose centre lies outside the scan, `head.nms` with `eval.nms_iou`
+ * keeping the best `eval.max_marks_per_scan` (see {@linkcode nmsTopKept}).
  *
  * A box is inside when `−0.5 ≤ centre < L − 0.5` on every axis (the extent of
  * the scan's voxels; voxel i is centred at i). The combined grid covers the
@@ -160,16 +181,73 @@ export async function predictPreprocessed(
     options.eval.min_logit,
   );
   const inside = decoded.filter((box) => centreInside(box.voxel, shape));
-  const boxes = inside.length > 0 ? head.nms(inside, options.eval.nms_iou) : [];
+  const boxes = nmsTopKept(
+    head,
+    inside,
+    options.eval.nms_iou,
+    options.eval.max_marks_per_scan,
+  );
   const decodeMs = performance.now() - decodeStart;
   return {
     boxes,
     candidates: inside.length,
     patchesRun: split.patchesRun,
     patchesSkipped: split.patchesSkipped,
+    inputVoxels: split.inputVoxels,
     networkMs,
     decodeMs,
   };
+}
+
+/**
+ * The first `maxKept` boxes that greedy NMS keeps, computed without running
+ * NMS over every box: greedy NMS decides each box from higher-scoring boxes
+ * only, so NMS over the K best boxes keeps exactly the kept boxes of the full
+ * run that lie among those K. K starts at max(8·maxKept, 4096) and grows ×4
+ * until `maxKept` boxes are kept or every box was seen. Equal scores keep
+ * input order (as the head's NMS does), so the result equals
+ * `head.nms(boxes, iou).slice(0, maxKept)`. An untrained network can put
+ * hundreds of thousands of boxes above the decoding threshold; this keeps
+ * their NMS bounded.
+ *
+ * @param head the head whose `nms` runs
+ * @param boxes boxes in any order
+ * @param iouThreshold NMS threshold
+ * @param maxKept how many kept boxes are wanted; 0 or less: all of them
+ * @returns kept boxes, highest score first
+ * @example
+ * ```ts ignore
+ * const best = nmsTopKept(head, boxes, 0.1, 100); // = head.nms(boxes, 0.1).slice(0, 100)
+ * ```
+ */
+export function nmsTopKept(
+  head: Pick<AnchorHead, "nms">,
+  boxes: readonly ScoredCube[],
+  iouThreshold: number,
+  maxKept: number,
+): ScoredCube[] {
+  const n = boxes.length;
+  if (n === 0) return [];
+  let size = Math.max(8 * maxKept, 4096);
+  if (!(maxKept > 0) || size >= n) {
+    const kept = head.nms(boxes, iouThreshold);
+    return maxKept > 0 ? kept.slice(0, maxKept) : kept;
+  }
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) scores[i] = boxes[i].score;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((i, j) => scores[j] - scores[i] || i - j);
+  for (;;) {
+    const count = Math.min(size, n);
+    const prefix: ScoredCube[] = new Array(count);
+    for (let k = 0; k < count; k++) prefix[k] = boxes[order[k]];
+    const kept = head.nms(prefix, iouThreshold);
+    if (kept.length >= maxKept || count === n) {
+      return kept.slice(0, maxKept);
+    }
+    size *= 4;
+  }
 }
 
 function centreInside(voxel: Zyx, shape: Zyx): boolean {
@@ -180,35 +258,16 @@ function centreInside(voxel: Zyx, shape: Zyx): boolean {
   return true;
 }
 
-/**
- * A scan preprocessed for the network, with the way back to the world:
- * what {@linkcode predictScan} needs from preprocessing.
- */
-export interface PreparedForPrediction {
-  /** Window values (uint8, pad outside the dilated lungs), ZYX, 1 mm. */
-  readonly image: Uint8Array;
-  /** Shape of `image`. */
-  readonly shape: Zyx;
-  /** Dilated lungs (0/1) on the same grid, when preprocessing keeps them. */
-  readonly lung?: Uint8Array | null;
-  /** Maps a preprocessed voxel (z, y, x) to world LPS mm. */
-  readonly toWorld: (voxel: Zyx) => Zyx;
-  /** Millimetres per preprocessed voxel (1: box diameters are in mm). */
-  readonly mmPerVoxel: number;
-}
-
-/** Turns a scan and its lung masks into the network's input. */
-export type PredictionPreprocessor = (
-  volume: Volume,
-  masks: LungMasks,
-) => PreparedForPrediction | Promise<PreparedForPrediction>;
-
 /** Options of {@linkcode predictScan}. */
 export interface PredictScanOptions extends NetworkOptions {
   /** Finds the lungs. */
   readonly segmenter: Segmenter;
-  /** Preprocessing with inference settings. */
-  readonly preprocess: PredictionPreprocessor;
+  /**
+   * Preprocessing settings (default {@linkcode INFERENCE_PREPROCESS}: the
+   * reference's inference settings, hull ratio 2). Its `padValue` is also
+   * the network's pad past the scan's end.
+   */
+  readonly preprocessOptions?: PreprocessOptions;
   /** Written into each detection (default `"scan"`). */
   readonly seriesuid?: string;
 }
@@ -247,6 +306,8 @@ export interface ScanPrediction {
   readonly patchesRun: number;
   /** Patches skipped (no lung in their core). */
   readonly patchesSkipped: number;
+  /** Input voxels fed to the network (margins included). */
+  readonly inputVoxels: number;
   /** Time per stage. */
   readonly timings: PredictTimings;
 }
@@ -264,7 +325,7 @@ export interface ScanPrediction {
  * @example
  * ```ts ignore
  * const result = await predictScanDetailed(volume, {
- *   segmenter, preprocess, head, model, eval: experiment.eval, seriesuid: "1.2.3",
+ *   segmenter, head, model, eval: experiment.eval, seriesuid: "1.2.3",
  * });
  * result.timings.networkMs;
  * ```
@@ -294,6 +355,7 @@ export async function predictScanDetailed(
       preprocessedShape: [0, 0, 0],
       patchesRun: 0,
       patchesSkipped: 0,
+      inputVoxels: 0,
       timings: {
         readMs: 0,
         segmentMs: t1 - t0,
@@ -304,17 +366,20 @@ export async function predictScanDetailed(
       },
     };
   }
-  const prepared = await options.preprocess(volume, masks);
+  const preprocessOptions = options.preprocessOptions ?? INFERENCE_PREPROCESS;
+  const prepared = preprocessScan(volume, masks, preprocessOptions);
   const t2 = performance.now();
   const result = await predictPreprocessed(prepared.image, prepared.shape, {
     ...options,
-    lung: prepared.lung ?? null,
+    pad: preprocessOptions.padValue,
+    lung: prepared.mask,
   });
   const t3 = performance.now();
+  const mmPerVoxel = prepared.grid.resolutionMm;
   const detections: Detection[] = result.boxes.map((box) => ({
     seriesuid,
-    worldMm: prepared.toWorld(box.voxel),
-    diameterMm: box.diameter * prepared.mmPerVoxel,
+    worldMm: preprocessedToWorld(prepared.grid, box.voxel),
+    diameterMm: box.diameter * mmPerVoxel,
     score: box.score,
   }));
   const t4 = performance.now();
@@ -351,6 +416,7 @@ export async function predictScanDetailed(
     preprocessedShape: prepared.shape,
     patchesRun: result.patchesRun,
     patchesSkipped: result.patchesSkipped,
+    inputVoxels: result.inputVoxels,
     timings,
   };
 }
@@ -364,7 +430,7 @@ export async function predictScanDetailed(
  * @returns the detections (empty when no lung was found)
  * @example
  * ```ts ignore
- * const detections = await predictScan(volume, { segmenter, preprocess, head, model, eval: experiment.eval });
+ * const detections = await predictScan(volume, { segmenter, head, model, eval: experiment.eval });
  * ```
  */
 export async function predictScan(

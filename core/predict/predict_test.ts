@@ -7,11 +7,12 @@ import { createRecorder } from "../logger.ts";
 import { emptyLungMasks, lungMasksFrom } from "../lung_masks.ts";
 import type { Segmenter } from "../segmenter.ts";
 import { createVolume, cubeIou, type Volume, type Zyx } from "../volume.ts";
+import { createRng } from "../random.ts";
 import {
+  nmsTopKept,
   predictDataset,
   predictPreprocessed,
   predictScanDetailed,
-  type PreparedForPrediction,
 } from "./predict.ts";
 
 const ANCHORS = [10, 30, 60];
@@ -102,7 +103,13 @@ function firingNetwork(shape: Zyx, firings: Firing[], calls: Zyx[] = []) {
   };
 }
 
-const SETTINGS = { side: 32, margin: 16, min_logit: -3, nms_iou: 0.1 };
+const SETTINGS = {
+  side: 32,
+  margin: 16,
+  min_logit: -3,
+  nms_iou: 0.1,
+  max_marks_per_scan: 100,
+};
 
 Deno.test("predictPreprocessed() decodes a firing cell to its voxel and drops boxes outside the scan", async () => {
   const shape: Zyx = [40, 40, 38];
@@ -168,12 +175,25 @@ Deno.test("predictPreprocessed() needs a network", async () => {
   );
 });
 
-function testScan(): Volume<Int16Array> {
-  const shape: Zyx = [12, 20, 24];
-  const data = new Int16Array(12 * 20 * 24).fill(40);
+/**
+ * A 24×60×60 scan at 2.5 × 0.8 × 0.8 mm, stored flipped in x and y as some
+ * LUNA16 scans are, with a block of lung (−800 HU) at z 10–17, y 20–39,
+ * x 25–49 in soft tissue (40 HU), or no lung at all.
+ */
+function testScan(withLung = true): Volume<Int16Array> {
+  const shape: Zyx = [24, 60, 60];
+  const data = new Int16Array(24 * 60 * 60).fill(40);
+  if (withLung) {
+    for (let z = 10; z < 18; z++) {
+      for (let y = 20; y < 40; y++) {
+        data.fill(-800, (z * 60 + y) * 60 + 25, (z * 60 + y) * 60 + 50);
+      }
+    }
+  }
   return createVolume(data, shape, {
     spacingMm: [2.5, 0.8, 0.8],
     originMm: [-100, 20, -30],
+    direction: [1, 0, 0, 0, -1, 0, 0, 0, -1],
   });
 }
 
@@ -208,9 +228,6 @@ Deno.test("predictScanDetailed() returns an explicit empty result when no lung i
   const calls: Zyx[] = [];
   const result = await predictScanDetailed(testScan(), {
     segmenter: thresholdSegmenter(true),
-    preprocess: () => {
-      throw new Error("preprocess must not run without lungs");
-    },
     head: testHead,
     runPatch: firingNetwork([16, 16, 16], [], calls),
     eval: SETTINGS,
@@ -228,71 +245,47 @@ Deno.test("predictScanDetailed() returns an explicit empty result when no lung i
   );
 });
 
-/**
- * A stand-in preprocessing: the lung voxels' bounding box, no resampling,
- * world = origin + (box start + voxel) · spacing (the scan is axis-aligned).
- */
-function boxPreprocess(volume: Volume, masks: { union: Volume<Uint8Array> }) {
-  const [nz, ny, nx] = volume.shape;
-  const lo = [nz, ny, nx], hi = [-1, -1, -1];
-  const m = masks.union.data;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++) {
-        if (!m[(z * ny + y) * nx + x]) continue;
-        [z, y, x].forEach((v, a) => {
-          lo[a] = Math.min(lo[a], v);
-          hi[a] = Math.max(hi[a], v);
-        });
-      }
-    }
-  }
-  const shape: Zyx = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
-  const image = new Uint8Array(shape[0] * shape[1] * shape[2]).fill(50);
-  const prepared: PreparedForPrediction = {
-    image,
-    shape,
-    toWorld: (v) => [
-      volume.originMm[0] + (lo[0] + v[0]) * volume.spacingMm[0],
-      volume.originMm[1] + (lo[1] + v[1]) * volume.spacingMm[1],
-      volume.originMm[2] + (lo[2] + v[2]) * volume.spacingMm[2],
-    ],
-    mmPerVoxel: 2,
-  };
-  return prepared;
-}
-
-Deno.test("predictScanDetailed() maps kept boxes to the world and logs stage timings", async () => {
+Deno.test("predictScanDetailed() maps a kept box through the preprocessed grid to world mm", async () => {
   const volume = testScan();
-  // Lung: z 2..9, y 4..15, x 4..19 → a preprocessed scan of [8, 12, 16].
-  for (let z = 2; z < 10; z++) {
-    for (let y = 4; y < 16; y++) {
-      for (let x = 4; x < 20; x++) volume.data[(z * 20 + y) * 24 + x] = -800;
-    }
-  }
+  // Preprocessing (1 mm, reference margins 5 below, 10 above): the lung's
+  // voxel box [10, 17] × [20, 39] × [25, 49] times spacing, floored, gives
+  // the crop start (25 − 5, 16 − 5, 20 − 5) = (20, 11, 15) and end
+  // (42 + 10, 31 + 10, min(48, 39 + 10)) = (52, 41, 48): shape [32, 30, 33].
+  const shape: Zyx = [32, 30, 33];
   const recorder = createRecorder();
   const result = await predictScanDetailed(volume, {
     segmenter: thresholdSegmenter(),
-    preprocess: boxPreprocess,
     head: testHead,
-    runPatch: firingNetwork([8, 12, 16], [
-      { cell: [1, 2, 3], anchor: 0, values: [1.5, 0, 0.05, 0, 0] },
+    runPatch: firingNetwork(shape, [
+      { cell: [2, 3, 4], anchor: 0, values: [1.5, 0, 0.05, 0, Math.log(0.8)] },
     ]),
     eval: SETTINGS,
     seriesuid: "s1",
     logger: recorder.logger,
   });
-  assert.deepEqual(result.preprocessedShape, [8, 12, 16]);
+  assert.deepEqual(result.preprocessedShape, shape);
   assert.equal(result.detections.length, 1);
   const [d] = result.detections;
-  // Voxel (5.5, 10, 13.5) of the box starting at (2, 4, 4):
-  // world = (-100 + 7.5·2.5, 20 + 14·0.8, -30 + 17.5·0.8).
-  const expected = [-100 + 7.5 * 2.5, 20 + 14 * 0.8, -30 + 17.5 * 0.8];
+  // Cell (2, 3, 4) → preprocessed voxel (9.5, 13.5 + 0.5, 17.5); on the full
+  // 1 mm grid (29.5, 25, 32.5) mm from the origin along the direction,
+  // which reverses y and x.
+  const expected = [-100 + 29.5, 20 - 25, -30 - 32.5];
   for (let axis = 0; axis < 3; axis++) {
-    assert.ok(Math.abs(d.worldMm[axis] - expected[axis]) < 1e-4, `${axis}`);
+    assert.ok(
+      Math.abs(d.worldMm[axis] - expected[axis]) < 1e-4,
+      `axis ${axis}: ${d.worldMm[axis]} vs ${expected[axis]}`,
+    );
   }
+  assert.deepEqual(
+    result.boxes[0].voxel.map((v) => Math.round(v * 1e4) / 1e4),
+    [
+      9.5,
+      14,
+      17.5,
+    ],
+  );
   assert.equal(d.seriesuid, "s1");
-  assert.equal(d.diameterMm, 20);
+  assert.ok(Math.abs(d.diameterMm - 8) < 1e-5);
   assert.equal(d.score, 1.5);
   const info = recorder.records.find((r) =>
     r.level === "info" && r.message.startsWith('Predicted "s1"')
@@ -307,10 +300,8 @@ Deno.test("predictScanDetailed() maps kept boxes to the world and logs stage tim
 Deno.test("predictDataset() reads each scan, reports progress per scan and writes the LUNA16 CSV", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const lungScan = testScan();
-    lungScan.data.fill(-800);
-    await writeVolume(join(dir, "a.mhd"), lungScan);
-    await writeVolume(join(dir, "b.mhd"), testScan()); // no lung
+    await writeVolume(join(dir, "a.mhd"), testScan());
+    await writeVolume(join(dir, "b.mhd"), testScan(false));
     const recorder = createRecorder();
     const out = join(dir, "candidates.csv");
     const result = await predictDataset([
@@ -318,15 +309,15 @@ Deno.test("predictDataset() reads each scan, reports progress per scan and write
       { seriesuid: "b", imagePath: join(dir, "b.mhd") },
     ], {
       segmenter: thresholdSegmenter(),
-      preprocess: boxPreprocess,
       head: testHead,
-      runPatch: firingNetwork([12, 20, 24], [
+      runPatch: firingNetwork([32, 30, 33], [
         { cell: [1, 1, 1], anchor: 0, values: [0.5, 0, 0, 0, 0] },
-        { cell: [2, 4, 5], anchor: 1, values: [2, 0, 0, 0, 0] },
+        { cell: [5, 4, 6], anchor: 1, values: [2, 0, 0, 0, 0] },
       ]),
       eval: { ...SETTINGS, nms_iou: 0.5 },
       progress: recorder.progress,
       out,
+      diameter: true,
     });
     assert.equal(result.detections.length, 2);
     assert.deepEqual(result.scans.map((s) => s.emptyReason), [
@@ -339,8 +330,14 @@ Deno.test("predictDataset() reads each scan, reports progress per scan and write
       ["a", 2],
       ["a", 0.5],
     ]);
-    // Cell (2, 4, 5) → voxel (9.5, 17.5, 21.5) → world x = -30 + 21.5·0.8.
-    assert.ok(Math.abs(csv[0].worldMm[2] - (-30 + 21.5 * 0.8)) < 1e-3);
+    for (let i = 0; i < 2; i++) {
+      for (let axis = 0; axis < 3; axis++) {
+        assert.ok(
+          Math.abs(csv[i].worldMm[axis] - result.detections[i].worldMm[axis]) <
+            1e-6,
+        );
+      }
+    }
     assert.deepEqual(
       recorder.events.map((e) => e.kind === "step" ? e.done : e.kind),
       ["start", 1, 2, "end"],
@@ -348,4 +345,39 @@ Deno.test("predictDataset() reads each scan, reports progress per scan and write
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("nmsTopKept() equals full NMS cut to the first maxKept boxes", () => {
+  const rng = createRng(5);
+  const boxes: ScoredCube[] = [];
+  for (let i = 0; i < 9000; i++) {
+    boxes.push({
+      voxel: [rng.uniform(0, 60), rng.uniform(0, 60), rng.uniform(0, 60)],
+      diameter: rng.uniform(3, 12),
+      // Coarse scores: many ties, which must keep input order.
+      score: Math.round(rng.normal() * 4) / 4,
+    });
+  }
+  let calls = 0;
+  const counting = {
+    nms: (b: readonly ScoredCube[], t: number) => {
+      calls++;
+      return testHead.nms(b, t);
+    },
+  };
+  const full = testHead.nms(boxes, 0.05);
+  assert.ok(full.length > 300, `${full.length} kept`);
+  for (const maxKept of [1, 100, 300, full.length + 5]) {
+    assert.deepEqual(
+      nmsTopKept(counting, boxes, 0.05, maxKept),
+      full.slice(0, maxKept),
+      `maxKept ${maxKept}`,
+    );
+  }
+  assert.deepEqual(nmsTopKept(testHead, boxes, 0.05, 0), full);
+  assert.deepEqual(nmsTopKept(testHead, [], 0.05, 10), []);
+  // maxKept 1 and 100 look at the best 4096 boxes only (one call each).
+  calls = 0;
+  nmsTopKept(counting, boxes, 0.05, 100);
+  assert.equal(calls, 1);
 });
