@@ -20,6 +20,8 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   engine_memory: () => import("./engine_memory.ts").then((m) => m.run),
   synth: () => import("./synth.ts").then((m) => m.run),
   web: () => import("./web.ts").then((m) => m.run),
+  predict: () => import("./predict.ts").then((m) => m.run),
+  segment: () => import("./segment.ts").then((m) => m.run),
 };
 
 if (import.meta.main) {
