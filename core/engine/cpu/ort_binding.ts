@@ -97,6 +97,12 @@ export interface OrtSessionOptions {
    * never shrinks, so many sessions with large shapes should turn it off.
    */
   readonly arena?: boolean;
+  /**
+   * Let idle pool threads spin after a run (default true, ORT's default).
+   * Spinning threads take the cores the JS thread needs for the typed-array
+   * kernels that run between ORT calls.
+   */
+  readonly spin?: boolean;
 }
 
 /** A loaded ORT session that runs synchronously. */
@@ -181,6 +187,9 @@ export function createOrtSession(
   };
   if (options.threads !== undefined) {
     sessionOptions.intraOpNumThreads = options.threads;
+  }
+  if (options.spin === false) {
+    sessionOptions.extra = { "session.intra_op.allow_spinning": "0" };
   }
   try {
     session.loadModel(

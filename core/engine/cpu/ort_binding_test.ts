@@ -68,3 +68,15 @@ Deno.test("createOrtSession() rejects bad input with a clear error", () => {
     /it has been disposed/,
   );
 });
+
+Deno.test("createOrtSession() accepts its threading and memory options", () => {
+  const session = createOrtSession(addOneModel(), {
+    threads: 2,
+    arena: false,
+    spin: false,
+    optimization: "basic",
+  });
+  const out = session.run({ x: ortTensor(new Float32Array([0.5]), [1]) });
+  assert.deepEqual([...out.Add_0.data], [1.5]);
+  session.dispose();
+});

@@ -83,8 +83,13 @@ export function createSessionCache(
       }
       const { model, names } = build();
       const kernel: CachedKernel<Names> = {
-        // The arena would keep every session's peak activations allocated.
-        session: createOrtSession(model, { threads, arena: false }),
+        // The arena would keep every session's peak activations allocated;
+        // spinning pool threads would slow the JS kernels between runs ~2×.
+        session: createOrtSession(model, {
+          threads,
+          arena: false,
+          spin: false,
+        }),
         names,
       };
       created++;
