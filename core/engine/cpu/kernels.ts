@@ -134,7 +134,9 @@ export function batchNormForward(
  * @param state the forward pass's statistics
  * @param gamma scale, or null
  * @param training whether batch statistics were used
- * @returns `dy`, `dz` (the gradient after the ReLU: the residual's), `dGamma`, `dBeta`
+ * @param needDz return `dz` (the residual's gradient); default true
+ * @returns `dy`, `dz` (the gradient behind the ReLU: the residual's, or null
+ *   when not needed), `dGamma`, `dBeta`
  * @example
  * ```ts
  * import { batchNormBackward } from "./kernels.ts";
@@ -150,47 +152,62 @@ export function batchNormBackward(
   state: BatchNormState,
   gamma: Float32Array | null,
   training: boolean,
+  needDz = true,
 ): {
   dy: Float32Array;
-  dz: Float32Array;
+  dz: Float32Array | null;
   dGamma: Float32Array;
   dBeta: Float32Array;
 } {
   const n = y.length / channels;
   const { mean, invStd } = state;
-  let dz = dOut;
-  if (out !== null) {
+  // dz (the gradient behind the ReLU) is materialised only when a residual
+  // needs it; otherwise the mask is applied on the fly in both passes.
+  let dz: Float32Array | null = null;
+  if (out === null) dz = dOut;
+  else if (needDz) {
     dz = new Float32Array(dOut.length);
     for (let i = 0; i < dOut.length; i++) dz[i] = out[i] > 0 ? dOut[i] : 0;
   }
   const sumDz = new Float64Array(channels);
   const sumDzXhat = new Float64Array(channels);
-  for (let base = 0; base < y.length; base += channels) {
-    for (let c = 0; c < channels; c++) {
-      const i = base + c;
-      const g = dz[i];
-      sumDz[c] += g;
-      sumDzXhat[c] += g * (y[i] - mean[c]) * invStd[c];
+  const m = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) m[c] = mean[c];
+  if (dz !== null) {
+    for (let base = 0; base < y.length; base += channels) {
+      for (let c = 0; c < channels; c++) {
+        const i = base + c;
+        const g = dz[i];
+        sumDz[c] += g;
+        sumDzXhat[c] += g * (y[i] - m[c]);
+      }
+    }
+  } else {
+    const mask = out!;
+    for (let base = 0; base < y.length; base += channels) {
+      for (let c = 0; c < channels; c++) {
+        const i = base + c;
+        const g = mask[i] > 0 ? dOut[i] : 0;
+        sumDz[c] += g;
+        sumDzXhat[c] += g * (y[i] - m[c]);
+      }
     }
   }
+  for (let c = 0; c < channels; c++) sumDzXhat[c] *= invStd[c];
   const dy = new Float32Array(y.length);
+  // dy = a·dz − b − (y − mean)·k, with a = γ·invStd and, in training,
+  // b = a·mean(dz), k = a·invStd·mean(dz·x̂) (x̂ = (y − mean)·invStd).
   const a = new Float32Array(channels);
   const b = new Float32Array(channels);
-  const m = new Float32Array(channels);
+  const k = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
-    const gs = (gamma === null ? 1 : gamma[c]) * invStd[c];
-    a[c] = gs;
-    m[c] = mean[c];
+    a[c] = (gamma === null ? 1 : gamma[c]) * invStd[c];
     if (training) {
-      // dy = gs·dz − gs·mean(dz) − gs·x̂·mean(dz·x̂), x̂ = (y − mean)·invStd.
-      b[c] = gs * sumDz[c] / n;
-    }
-  }
-  if (training) {
-    const k = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
+      b[c] = a[c] * sumDz[c] / n;
       k[c] = a[c] * invStd[c] * sumDzXhat[c] / n;
     }
+  }
+  if (dz !== null) {
     for (let base = 0; base < y.length; base += channels) {
       for (let c = 0; c < channels; c++) {
         const i = base + c;
@@ -198,16 +215,18 @@ export function batchNormBackward(
       }
     }
   } else {
+    const mask = out!;
     for (let base = 0; base < y.length; base += channels) {
       for (let c = 0; c < channels; c++) {
         const i = base + c;
-        dy[i] = a[c] * dz[i];
+        const g = mask[i] > 0 ? dOut[i] : 0;
+        dy[i] = a[c] * g - b[c] - (y[i] - m[c]) * k[c];
       }
     }
   }
   return {
     dy,
-    dz: dz === dOut ? dOut : dz,
+    dz,
     dGamma: Float32Array.from(sumDzXhat),
     dBeta: Float32Array.from(sumDz),
   };

@@ -114,7 +114,20 @@ Deno.test("batchNormBackward() matches finite differences of the training forwar
     if (out[i] > 0) dBeta[i % channels] += upstream[i];
   }
   close(grads.dBeta, dBeta, 1e-5);
-  close(grads.dz, upstream.map((g, i) => out[i] > 0 ? g : 0));
+  close(grads.dz!, upstream.map((g, i) => out[i] > 0 ? g : 0));
+  // Without dz the same input gradient comes from the on-the-fly mask.
+  const lean = batchNormBackward(
+    upstream,
+    y,
+    out,
+    channels,
+    state,
+    gamma,
+    true,
+    false,
+  );
+  assert.equal(lean.dz, null);
+  close(lean.dy, grads.dy, 1e-6);
 });
 
 Deno.test("reluForward() and reluBackward() clamp and mask (zero gradient at 0)", () => {

@@ -389,6 +389,7 @@ export function createCpuOps(
             st,
             gamma,
             training,
+            residual !== null,
           );
           const r = convBackward(g, xv, fv, b.dy);
           const grads: tfTypes.Tensor[] = [
@@ -398,7 +399,7 @@ export function createCpuOps(
           if (r.db !== null) grads.push(tf.tensor1d(r.db));
           if (bn.gamma !== null) grads.push(tf.tensor1d(b.dGamma));
           if (bn.beta !== null) grads.push(tf.tensor1d(b.dBeta));
-          if (residual !== null) grads.push(tf.tensor5d(b.dz, outShape));
+          if (residual !== null) grads.push(tf.tensor5d(b.dz!, outShape));
           return grads;
         },
       };
