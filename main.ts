@@ -20,6 +20,7 @@ import { serveCommand } from "./core/cli/serve.ts";
 import { synthCommand } from "./core/cli/synth.ts";
 import { segmentCommand } from "./core/cli/segment.ts";
 import { preprocessCommand } from "./core/cli/preprocess.ts";
+import { predictCommand } from "./core/cli/predict.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -36,6 +37,7 @@ export function buildProgram(context: CliContext): Command {
     synthCommand,
     segmentCommand,
     preprocessCommand,
+    predictCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.

@@ -1,0 +1,296 @@
+/**
+ * `pleura predict`: full-scan prediction with a trained run's exported
+ * model. Reads the run's resolved experiment from the run store, recreates
+ * its segmenter and anchor head, loads `<run folder>/model.onnx` (written by
+ * the trainer at the end of training) into ONNX Runtime, predicts one scan
+ * (`.mhd`, `.mha`, `.nii`, `.nii.gz` or a DICOM folder) or every scan of a
+ * LUNA16-layout dataset, and writes a LUNA16 candidates CSV
+ * (`seriesuid,coordX,coordY,coordZ,probability`, the probability column
+ * holding the head's logit).
+ *
+ * @module
+ */
+
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { openLuna16Dataset } from "../dataset/luna16.ts";
+import { writeCandidatesCsv } from "../dataset/luna16.ts";
+import {
+  mergeExperiment,
+  parseSets,
+  type ResolvedExperiment,
+  resolveExperiment,
+} from "../experiment.ts";
+import { seriesUidFromPath } from "../io/mod.ts";
+import { createOnnxModel } from "../onnx/inference.ts";
+import type { PluginContext } from "../plugin.ts";
+import { type DatasetScan, predictDataset } from "../predict/predict.ts";
+import { createRng } from "../random.ts";
+import type { RunRecord } from "../run_store.ts";
+import { openRunStore, RUN_STORE_DB_FILE } from "../run_store_sqlite.ts";
+import { type CliContext, UsageError } from "./context.ts";
+
+/** File name of a run's exported detector inside its run folder. */
+export const RUN_MODEL_FILE = "model.onnx";
+
+/** How many recent run ids an "unknown run" error suggests. */
+const HINT_RUNS = 5;
+
+/** Setting prefixes `--set` may change at prediction time. */
+const SETTABLE = ["eval.", "model.segmenter."];
+
+/** Flags of `pleura predict`, as commander hands them over. */
+interface PredictFlags {
+  run?: string;
+  runs: string;
+  input?: string;
+  out?: string;
+  set: string[];
+  subsets?: string;
+  diameter?: boolean;
+}
+
+/** Builds the `predict` command. */
+export function predictCommand(context: CliContext): Command {
+  return new Command("predict")
+    .description(
+      "Predict nodules in a scan or a LUNA16 dataset with a trained run's model; writes a candidates CSV",
+    )
+    .option("--run <id>", "the run whose model predicts")
+    .option("--runs <dir>", "the run store folder", "runs")
+    .option(
+      "--input <path>",
+      "a scan (.mhd, .mha, .nii, .nii.gz, DICOM folder) or a LUNA16 dataset folder",
+    )
+    .option("--out <csv>", "candidates CSV to write")
+    .option(
+      "--set <path=value>",
+      "override an eval.* or model.segmenter.* setting (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      "--subsets <list>",
+      "with a dataset: only these subsets, e.g. 9 or 8,9 (default: every scan)",
+    )
+    .option("--diameter", "add a diameter_mm column")
+    .action(async (flags: PredictFlags) => {
+      await runPredict(context, flags);
+    });
+}
+
+async function runPredict(
+  context: CliContext,
+  flags: PredictFlags,
+): Promise<void> {
+  for (const name of ["run", "input", "out"] as const) {
+    if (!flags[name]) {
+      throw new UsageError(
+        `predict: missing option --${name} (needs --run, --input and --out)`,
+      );
+    }
+  }
+  for (const set of flags.set) {
+    if (!SETTABLE.some((prefix) => set.startsWith(prefix))) {
+      throw new UsageError(
+        `predict: cannot override "${set}": only eval.* and model.segmenter.* settings can change at prediction time (the network was trained with the rest)`,
+      );
+    }
+  }
+  const scans = await listInput(flags.input!, flags.subsets);
+  const { run, experiment, modelBytes, runDir } = loadRun(
+    context,
+    flags.runs,
+    flags.run!,
+    flags.set,
+  );
+  context.logger.info(`Predicting with run "${run.id}" (${run.name})`, {
+    scans: scans.length,
+    eval: experiment.eval,
+  });
+
+  const pluginContext: PluginContext = {
+    logger: context.logger,
+    progress: context.progress,
+    rng: createRng(experiment.train.seed),
+    paths: { cacheDir: experiment.data.cache_dir, runDir },
+  };
+  const { registry } = context;
+  const slot = experiment.model;
+  const segmenter = registry.create(
+    "segmenter",
+    slot.segmenter.plugin,
+    slot.segmenter.options,
+    pluginContext,
+  );
+  const backbone = registry.create(
+    "backbone",
+    slot.backbone.plugin,
+    slot.backbone.options,
+    pluginContext,
+  );
+  const head = registry.create(
+    "anchor_head",
+    slot.anchor_head.plugin,
+    slot.anchor_head.options,
+    pluginContext,
+  );
+  const threads = experiment.eval.threads > 0
+    ? experiment.eval.threads
+    : navigator.hardwareConcurrency ?? 1;
+  const model = await createOnnxModel(modelBytes, { threads });
+  try {
+    const result = await predictDataset(scans, {
+      segmenter,
+      head,
+      model,
+      eval: experiment.eval,
+      maxStride: backbone.maxStride,
+      logger: context.logger,
+      progress: context.progress,
+    });
+    await writeCandidatesCsv(flags.out!, result.detections, {
+      diameter: flags.diameter,
+    });
+    const empty = result.scans.filter((s) => s.emptyReason !== undefined);
+    context.print(
+      `${result.detections.length} candidates from ${scans.length} scan${
+        scans.length === 1 ? "" : "s"
+      } written to ${flags.out}${
+        empty.length > 0 ? ` (${empty.length} with no lung found)` : ""
+      }`,
+    );
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Reads the run, its resolved experiment (with overrides) and its model bytes. */
+function loadRun(
+  context: CliContext,
+  runsDir: string,
+  id: string,
+  sets: readonly string[],
+): {
+  run: RunRecord;
+  experiment: ResolvedExperiment;
+  modelBytes: Uint8Array;
+  runDir: string;
+} {
+  if (!existsSync(join(runsDir, RUN_STORE_DB_FILE))) {
+    throw new Error(
+      `Cannot predict with run "${id}": "${
+        resolve(runsDir)
+      }" holds no run store (${RUN_STORE_DB_FILE}), expected the folder given to \`pleura train --runs\``,
+    );
+  }
+  const store = openRunStore(runsDir);
+  try {
+    let run: RunRecord | undefined;
+    try {
+      run = store.getRun(id);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
+    if (!run) {
+      const latest = store.listRuns().slice(0, HINT_RUNS).map((r) =>
+        `"${r.id}"`
+      );
+      throw new Error(
+        `Cannot predict: no run "${id}" in "${resolve(runsDir)}", expected ${
+          latest.length > 0
+            ? `one of the latest runs: ${latest.join(", ")}`
+            : "a run id, but the store has no runs yet"
+        }`,
+      );
+    }
+    const runDir = store.runDir(run.id);
+    const modelPath = join(runDir, RUN_MODEL_FILE);
+    if (!existsSync(modelPath)) {
+      throw new Error(
+        `Cannot predict with run "${run.id}": it has no exported model "${modelPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
+      );
+    }
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(run.configJson);
+    } catch (error) {
+      throw new Error(
+        `Cannot predict with run "${run.id}": its stored experiment is not valid JSON, expected the resolved experiment`,
+        { cause: error },
+      );
+    }
+    // The stored form is the resolved experiment; resolving it again needs
+    // the file form of its version field.
+    if ("schemaVersion" in raw) {
+      raw.schema_version = raw.schemaVersion;
+      delete raw.schemaVersion;
+    }
+    const merged = sets.length > 0
+      ? mergeExperiment(raw, parseSets(sets, `run ${run.id}`))
+      : raw;
+    const experiment = resolveExperiment(merged, context.registry, {
+      file: `run ${run.id}`,
+    });
+    return {
+      run,
+      experiment,
+      modelBytes: Deno.readFileSync(modelPath),
+      runDir,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** The scans of `input`: one scan file or DICOM folder, or a LUNA16 dataset's scans. */
+async function listInput(
+  input: string,
+  subsets: string | undefined,
+): Promise<DatasetScan[]> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(input).isDirectory();
+  } catch {
+    throw new Error(
+      `Cannot predict: input "${input}" does not exist, expected a scan file (.mhd, .mha, .nii, .nii.gz), a DICOM folder or a LUNA16 dataset folder`,
+    );
+  }
+  const wanted = subsets === undefined ? undefined : parseSubsets(subsets);
+  if (isDirectory && isLuna16Root(input)) {
+    const dataset = await openLuna16Dataset(input);
+    const scans = wanted ? dataset.folds(wanted).scans : dataset.scans;
+    return scans.map((scan) => ({
+      seriesuid: scan.seriesuid,
+      imagePath: scan.imagePath,
+    }));
+  }
+  if (wanted) {
+    throw new UsageError(
+      `predict: --subsets needs a LUNA16 dataset folder, but "${input}" is a single scan`,
+    );
+  }
+  return [{ seriesuid: seriesUidFromPath(input), imagePath: input }];
+}
+
+function isLuna16Root(dir: string): boolean {
+  for (let subset = 0; subset < 10; subset++) {
+    if (existsSync(join(dir, `subset${subset}`))) return true;
+  }
+  return false;
+}
+
+function parseSubsets(text: string): number[] {
+  const parts = text.split(",").map((p) => p.trim());
+  const values = parts.map(Number);
+  if (
+    parts.some((p) => p === "") ||
+    values.some((v) => !Number.isInteger(v) || v < 0 || v > 9)
+  ) {
+    throw new UsageError(
+      `predict: --subsets is "${text}", expected subset numbers 0-9 separated by commas`,
+    );
+  }
+  return values;
+}
