@@ -15,6 +15,11 @@
  * dilated lungs are not run at all: their cells keep −1e6, so nothing is
  * detected there. Preprocessing already sets everything outside the dilated
  * lungs to the pad value, so such a patch could only look at padding.
+ * With `eval.max_marks_per_scan` > 0 (the LUNA16 evaluation's cap of 100
+ * marks per scan), only the best kept boxes are computed
+ * ({@linkcode nmsTopKept}): the same boxes as full NMS, without its cost on
+ * the hundreds of thousands of boxes an untrained network puts above the
+ * decoding threshold.
  *
  * @module
  */
@@ -216,8 +221,16 @@ export async function predictPreprocessed(
  * @param maxKept how many kept boxes are wanted; 0 or less: all of them
  * @returns kept boxes, highest score first
  * @example
- * ```ts ignore
- * const best = nmsTopKept(head, boxes, 0.1, 100); // = head.nms(boxes, 0.1).slice(0, 100)
+ * ```ts
+ * import { nmsTopKept } from "./predict.ts";
+ * import type { ScoredCube } from "../anchor_head.ts";
+ * const boxes: ScoredCube[] = [
+ *   { voxel: [0, 0, 0], diameter: 5, score: 1 },
+ *   { voxel: [20, 0, 0], diameter: 5, score: 3 },
+ * ];
+ * // A head whose NMS keeps everything, best first.
+ * const head = { nms: (b: readonly ScoredCube[]) => [...b].sort((p, q) => q.score - p.score) };
+ * nmsTopKept(head, boxes, 0.1, 1); // [{ voxel: [20, 0, 0], diameter: 5, score: 3 }]
  * ```
  */
 export function nmsTopKept(
