@@ -184,14 +184,19 @@ Deno.test("predictScan() runs a synthetic scan end to end through a tiny exporte
   );
 });
 
-for (const name of ["lidc0001_slab", "lidc0002_slab", "lidc0003_slab"]) {
+for (
+  const name of [
+    "lidc0001_slab.mhd",
+    "lidc0002_slab.mhd",
+    "lidc0003_slab.mhd",
+    "lidc0001_dicom3", // a DICOM folder of 3 slices: 8 mm of lung
+  ]
+) {
   Deno.test(
     withSharedData(
-      `predictScan() handles the thin real slab ${name} (11-16 slices)`,
+      `predictScan() handles the thin real slab ${name} (3-16 slices)`,
       async () => {
-        const volume = await readVolume(
-          sharedDataPath("real-ct", `${name}.mhd`)!,
-        );
+        const volume = await readVolume(sharedDataPath("real-ct", name)!);
         // The reference tiling (side 144, margin 32): the slab is thinner
         // than one patch core, so z has one patch, padded past its end.
         const { result } = await predict(volume, name, {
