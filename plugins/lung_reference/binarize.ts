@@ -44,6 +44,22 @@ export interface Binarized {
    * field of view (the image border, or the FOV circle): air inside the body.
    */
   readonly insideAirMm2: Float64Array;
+  /** Where the field of view ends, per slice (see {@linkcode FieldOfView}). */
+  readonly fov: FieldOfView;
+}
+
+/**
+ * The edge of the reconstructed field of view: the image border, and in
+ * slices with a circular FOV also the first and last valid (never NaN after
+ * the blur) column of each row.
+ */
+export interface FieldOfView {
+  /** 1 for slices whose corner patch was constant (circular FOV). */
+  readonly circular: Uint8Array;
+  /** First valid column of each row in circular slices (−1: none). */
+  readonly firstValid: Int32Array;
+  /** Last valid column of each row in circular slices (−1: none). */
+  readonly lastValid: Int32Array;
 }
 
 /** Gaussian weights of scipy's `gaussian_filter1d`: radius `floor(truncate·sigma + 0.5)`. */
@@ -164,6 +180,18 @@ export function binarizePerSlice(
   let circularSlices = 0;
   const th = settings.thresholdHu;
   const rowsAt = new Int32Array(2 * radius + 1);
+  const circular = new Uint8Array(nz);
+  const firstValid = new Int32Array(ny).fill(-1);
+  const lastValid = new Int32Array(ny).fill(-1);
+  if (square) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++) {
+        if (invalid[y * nx + x]) continue;
+        if (firstValid[y] < 0) firstValid[y] = x;
+        lastValid[y] = x;
+      }
+    }
+  }
 
   for (let z = 0; z < nz; z++) {
     const base = z * plane;
@@ -178,7 +206,10 @@ export function binarizePerSlice(
         }
       }
     }
-    if (constant) circularSlices++;
+    if (constant) {
+      circularSlices++;
+      circular[z] = 1;
+    }
     for (let i = 0; i < plane; i++) src[i] = data[base + i];
     // Axis 0 (rows) first, as scipy does, then axis 1 with the threshold.
     for (let y = 0; y < ny; y++) {
@@ -244,7 +275,12 @@ export function binarizePerSlice(
       constant ? edgeRadius : Infinity,
     );
   }
-  return { mask, circularSlices, insideAirMm2 };
+  return {
+    mask,
+    circularSlices,
+    insideAirMm2,
+    fov: { circular, firstValid, lastValid },
+  };
 }
 
 // Clears the 8-connected regions of one slice that fail the area or

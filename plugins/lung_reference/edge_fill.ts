@@ -106,11 +106,12 @@ export function closeSlices(
 }
 
 /**
- * Notches must be compact, area ≥ c · mouth² (pixels): c = 0.15 up to
- * `SMALL_NOTCH_MM2`, 0.5 above (a half-embedded round nodule gives ≈ 1, the
- * mediastinal concavity 0.1–0.3, a sliver along the wall 1/length).
+ * Notches must be compact, area ≥ c · mouth width² (mm², mm): c = 0.15 up to
+ * `SMALL_NOTCH_MM2`, 0.3 above. A round wall nodule whose centre is inside
+ * the lung gives ≥ π/8 ≈ 0.39 (0.6 for a centre 0.3 r inside), the
+ * mediastinal concavity about 0.1–0.2, a sliver along the wall 1/length.
  */
-export const NOTCH_COMPACTNESS: readonly [number, number] = [0.15, 0.5];
+export const NOTCH_COMPACTNESS: readonly [number, number] = [0.15, 0.3];
 /** Notches up to this area (mm²) need only the lower compactness. */
 export const SMALL_NOTCH_MM2 = 100;
 
@@ -174,18 +175,28 @@ export function fillNotches(
     }
     const runs = labelMask(hullImage, [1, ny, nx], 4);
     if (runs.components === 0) continue;
-    // Mouth: notch pixels next to a pixel outside the hull (or the image).
-    const mouth = new Float64Array(runs.components + 1);
+    // Mouth: the notch's pixels next to a pixel outside the hull (or the
+    // image); its width is the largest distance between two of them (mm),
+    // which does not depend on how the wall runs across the pixel grid.
+    const mouthY: number[][] = [], mouthX: number[][] = [];
+    for (let l = 0; l <= runs.components; l++) {
+      mouthY.push([]);
+      mouthX.push([]);
+    }
     for (let y = 0; y < ny; y++) {
       for (let i = runs.rowStart[y]; i < runs.rowStart[y + 1]; i++) {
         const l = runs.labels[i];
+        if (runs.sizes[l] > maxPixels) continue;
         for (let x = runs.x0[i]; x < runs.x1[i]; x++) {
           const p = y * nx + x;
           if (
             x === 0 || x === nx - 1 || y === 0 || y === ny - 1 ||
             !hullMask[p - 1] || !hullMask[p + 1] || !hullMask[p - nx] ||
             !hullMask[p + nx]
-          ) mouth[l]++;
+          ) {
+            mouthY[l].push(y * spacingMm[1]);
+            mouthX[l].push(x * spacingMm[2]);
+          }
         }
       }
     }
@@ -193,11 +204,22 @@ export function fillNotches(
     let any = false;
     for (let l = 1; l <= runs.components; l++) {
       const a = runs.sizes[l];
+      if (a > maxPixels) continue;
+      const ys = mouthY[l], xs = mouthX[l];
+      let width2 = 0;
+      for (let j = 0; j < ys.length; j++) {
+        for (let k = j + 1; k < ys.length; k++) {
+          const d2 = (ys[j] - ys[k]) ** 2 + (xs[j] - xs[k]) ** 2;
+          if (d2 > width2) width2 = d2;
+        }
+      }
+      // One pixel more than the centre-to-centre distance.
+      const width = Math.sqrt(width2) + Math.sqrt(pixelMm2);
       const c = a <= smallPixels ? NOTCH_COMPACTNESS[0] : NOTCH_COMPACTNESS[1];
-      if (a <= maxPixels && a >= c * mouth[l] * mouth[l]) {
+      if (a * pixelMm2 >= c * width * width) {
         keep[l] = 1;
         any = true;
-        added += runs.sizes[l];
+        added += a;
       }
     }
     if (any) paintLabels(runs, keep, lung.subarray(base, base + plane));

@@ -205,11 +205,13 @@ export function segmentLungs(
     readonly volumeL: readonly [number, number];
     readonly areaMm2: number;
     readonly distanceMm: number;
+    readonly dropFovEdge: boolean;
   }
   const reference: Limits = {
     volumeL,
     areaMm2: 6000,
     distanceMm: settings.distanceMm,
+    dropFovEdge: false,
   };
   const scale = volumeL[0] / settings.volumeL[0];
   const relaxedLimits: Limits = {
@@ -219,6 +221,9 @@ export function segmentLungs(
     ],
     areaMm2: settings.relaxedAreaMm2,
     distanceMm: settings.relaxedDistanceMm,
+    // The looser limits would let through pieces of the air around the
+    // body; those touch the edge of the field of view.
+    dropFovEdge: true,
   };
   const text = (l: Limits) =>
     `volume ${l.volumeL[0].toFixed(3)}–${
@@ -231,6 +236,8 @@ export function segmentLungs(
       distanceMm: limits.distanceMm,
       keepTwoLargest: settings.keepTwoLargest,
       restoreMax,
+      dropFovEdge: limits.dropFovEdge,
+      fov: bw.fov,
     });
 
   const run = (limits: Limits): { sel: Selection; cut: number } => {
@@ -420,31 +427,9 @@ export function segmentLungs(
       },
     });
   }
-  // (a) Nodules at the lung wall: close each lung per slice.
   lap("rim");
-  if (settings.wallFillMm > 0) {
-    const a1 = closeSlices(
-      sep.lung1,
-      sep.lung2,
-      shape,
-      spacing,
-      settings.wallFillMm,
-    );
-    const a2 = closeSlices(
-      sep.lung2,
-      sep.lung1,
-      shape,
-      spacing,
-      settings.wallFillMm,
-    );
-    decisions.push({
-      step: "wall_fill",
-      detail:
-        `per-slice closing with a ${settings.wallFillMm} mm disc added ${a1} + ${a2} voxels at the lung walls (juxtapleural nodules)`,
-      values: { radiusMm: settings.wallFillMm, lung1: a1, lung2: a2 },
-    });
-  }
-  lap("wall_fill");
+  // (a) Nodules at the lung wall: fill compact hull notches (what a large
+  // wall nodule leaves), then close each lung per slice (smaller ones).
   if (settings.notchMaxMm2 > 0) {
     const a1 = fillNotches(
       sep.lung1,
@@ -468,6 +453,29 @@ export function segmentLungs(
     });
   }
   lap("notch_fill");
+  if (settings.wallFillMm > 0) {
+    const a1 = closeSlices(
+      sep.lung1,
+      sep.lung2,
+      shape,
+      spacing,
+      settings.wallFillMm,
+    );
+    const a2 = closeSlices(
+      sep.lung2,
+      sep.lung1,
+      shape,
+      spacing,
+      settings.wallFillMm,
+    );
+    decisions.push({
+      step: "wall_fill",
+      detail:
+        `per-slice closing with a ${settings.wallFillMm} mm disc added ${a1} + ${a2} voxels at the lung walls (juxtapleural nodules)`,
+      values: { radiusMm: settings.wallFillMm, lung1: a1, lung2: a2 },
+    });
+  }
+  lap("wall_fill");
   const masks = lungMasksFrom(volume, sep.lung1, sep.lung2, ID, decisions);
   lap("assemble");
   logger.debug(`${ID}: stage times (ms)`, timings);

@@ -15,6 +15,7 @@ import {
   paintLabels,
   type Zyx,
 } from "../../core/mod.ts";
+import type { FieldOfView } from "./binarize.ts";
 
 /** Which end of the z axis the cut removes slices from. */
 export type CutEnd = "high" | "low";
@@ -31,6 +32,15 @@ export interface SelectSettings {
   readonly keepTwoLargest: boolean;
   /** Cap of the restoration's dilation (voxels); the reference dilates `cut` times. */
   readonly restoreMax: number;
+  /**
+   * Also drop components that touch the edge of the field of view in any
+   * slice (not in the reference, whose probes miss the air around the body
+   * when a circular FOV hides the corners and the body breaks that air into
+   * pieces). Needs `fov`.
+   */
+  readonly dropFovEdge?: boolean;
+  /** The field of view (from the binarization). */
+  readonly fov?: FieldOfView;
 }
 
 /** Why each component was dropped, for the report. */
@@ -118,6 +128,26 @@ export function selectComponents(
           dropped[l] = 1;
           probe++;
           largestProbe = Math.max(largestProbe, runs.sizes[l] * voxelMm3);
+        }
+      }
+    }
+  }
+  if (settings.dropFovEdge && settings.fov) {
+    const { circular, firstValid, lastValid } = settings.fov;
+    for (let z = box.z0; z < box.z1; z++) {
+      for (let y = 0; y < ny; y++) {
+        const r = z * ny + y;
+        const lo = circular[z] ? firstValid[y] : 0;
+        const hi = circular[z] ? lastValid[y] : nx - 1;
+        const rowEdge = y === 0 || y === ny - 1 || lo < 0;
+        for (let i = runs.rowStart[r]; i < runs.rowStart[r + 1]; i++) {
+          const l = runs.labels[i];
+          if (dropped[l]) continue;
+          if (rowEdge || runs.x0[i] <= lo + 1 || runs.x1[i] - 1 >= hi - 1) {
+            dropped[l] = 1;
+            probe++;
+            largestProbe = Math.max(largestProbe, runs.sizes[l] * voxelMm3);
+          }
         }
       }
     }
