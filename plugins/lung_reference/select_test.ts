@@ -122,3 +122,24 @@ Deno.test("selectComponents() with keepTwoLargest keeps only the two largest", (
   assert.equal(sel.counts.extra, 1);
   assert.equal(count(sel.mask), 6 * 8 * (4 + 3));
 });
+
+Deno.test("selectComponents() with dropFovEdge drops components at the edge of a circular field of view", () => {
+  const bw = new Uint8Array(12 * 40 * 40);
+  block(bw, [2, 8], [16, 24], [16, 24]); // centred
+  block(bw, [2, 8], [18, 22], [3, 6]); // reaches column 3: the FOV edge of these rows
+  // Circular FOV in every slice: rows 18–21 are valid from column 3 to 36.
+  const firstValid = new Int32Array(40).fill(3),
+    lastValid = new Int32Array(40).fill(36);
+  const fov = { circular: new Uint8Array(12).fill(1), firstValid, lastValid };
+  const far = { ...LOOSE, distanceMm: 100 }; // the edge block is 72.5 mm out
+  const plain = selectComponents(bw, SHAPE, SPACING, 0, "high", far);
+  assert.equal(plain.counts.kept, 2);
+  const strict = selectComponents(bw, SHAPE, SPACING, 0, "high", {
+    ...far,
+    dropFovEdge: true,
+    fov,
+  });
+  assert.equal(strict.counts.kept, 1);
+  assert.equal(strict.counts.probe, 1);
+  assert.equal(count(strict.mask), 6 * 64);
+});
