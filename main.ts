@@ -21,6 +21,8 @@ import { synthCommand } from "./core/cli/synth.ts";
 import { segmentCommand } from "./core/cli/segment.ts";
 import { preprocessCommand } from "./core/cli/preprocess.ts";
 import { predictCommand } from "./core/cli/predict.ts";
+import { trainCommand } from "./core/cli/train.ts";
+import { ablateCommand } from "./core/cli/ablate.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -38,6 +40,8 @@ export function buildProgram(context: CliContext): Command {
     segmentCommand,
     preprocessCommand,
     predictCommand,
+    trainCommand,
+    ablateCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.
