@@ -65,9 +65,10 @@ export async function runGrid(
   store: RunStore,
   context: CliContext,
 ): Promise<AblationRow[]> {
-  const ablation = store.listAblations().find((a) =>
-    a.name === grid.name && a.gridJson === grid.gridJson
-  ) ?? store.createAblation({ name: grid.name, gridJson: grid.gridJson });
+  const ablation =
+    store.listAblations().find((a) =>
+      a.name === grid.name && a.gridJson === grid.gridJson
+    ) ?? store.createAblation({ name: grid.name, gridJson: grid.gridJson });
   const jobs = [
     { label: "base", experiment: grid.base, hash: grid.baseHash },
     ...grid.variants.filter((v) => v.hash !== grid.baseHash),
@@ -144,7 +145,11 @@ export function formatAblationTable(rows: readonly AblationRow[]): string[] {
       row.run.id,
       f(row.run.cpm),
       row.run.cpmCi ? `${f(row.run.cpmCi[0])}–${f(row.run.cpmCi[1])}` : "—",
-      row.delta ? signed(row.delta.value) : row.label === "base" ? "(base)" : "—",
+      row.delta
+        ? signed(row.delta.value)
+        : row.label === "base"
+        ? "(base)"
+        : "—",
       row.delta ? `${signed(row.delta.ci[0])}…${signed(row.delta.ci[1])}` : "",
       row.delta ? row.delta.pValue.toPrecision(2) : "",
     ]),

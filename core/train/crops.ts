@@ -434,7 +434,7 @@ export function resizeTrilinear(
     }
     return { lo, hi, w };
   });
-  const [D, H, W] = shape;
+  const [, H, W] = shape;
   const [d, h, w] = target;
   const out = new Uint8Array(d * h * w);
   const tz = tables[0], ty = tables[1], tx = tables[2];
