@@ -23,6 +23,7 @@ import { preprocessCommand } from "./core/cli/preprocess.ts";
 import { predictCommand } from "./core/cli/predict.ts";
 import { trainCommand } from "./core/cli/train.ts";
 import { ablateCommand } from "./core/cli/ablate.ts";
+import { demoCommand } from "./core/cli/demo.ts";
 
 /** Builds the command tree; exported for tests. */
 export function buildProgram(context: CliContext): Command {
@@ -42,6 +43,7 @@ export function buildProgram(context: CliContext): Command {
     predictCommand,
     trainCommand,
     ablateCommand,
+    demoCommand,
   ];
   for (const build of builders) program.addCommand(build(context));
   // Errors are printed once, on one line, by main(); help goes to stdout.
