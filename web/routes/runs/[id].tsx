@@ -35,7 +35,9 @@ import type { AppState } from "../../server/state.ts";
 export const handler: Handlers<AppState, RunView> = {
   GET(_request, { params, state, render }) {
     const run = state.store.getRun(params.id);
-    if (!run) return notFoundPage(`No run has the id ${JSON.stringify(params.id)}.`);
+    if (!run) {
+      return notFoundPage(`No run has the id ${JSON.stringify(params.id)}.`);
+    }
     return render(runView(state, run));
   },
 };
@@ -71,7 +73,8 @@ export default function RunPage({ data }: PageProps<RunView>) {
               : null}
           </div>
           <h1>
-            {run.name} <StatusBadge status={run.status} progress={run.progress} />
+            {run.name}{" "}
+            <StatusBadge status={run.status} progress={run.progress} />
           </h1>
         </div>
         <div class="card-actions">
@@ -200,7 +203,9 @@ export default function RunPage({ data }: PageProps<RunView>) {
                         k !== "cpm"
                       ).map(([k, v]) =>
                         `${k} ${
-                          typeof v === "number" ? formatValue(v) : JSON.stringify(v)
+                          typeof v === "number"
+                            ? formatValue(v)
+                            : JSON.stringify(v)
                         }`
                       ).join(" · ")}
                     </td>

@@ -9,8 +9,16 @@
 
 import { z } from "zod";
 import { canonicalJson, PLUGIN_KINDS } from "../../../../core/mod.ts";
-import { saveExperiment, validateExperiment } from "../../../server/experiments.ts";
-import { json, problem, readJsonBody, readQuery } from "../../../server/http.ts";
+import {
+  saveExperiment,
+  validateExperiment,
+} from "../../../server/experiments.ts";
+import {
+  json,
+  problem,
+  readJsonBody,
+  readQuery,
+} from "../../../server/http.ts";
 import type { Handlers } from "../../../server/router.ts";
 import type { AppState } from "../../../server/state.ts";
 import {
@@ -64,7 +72,10 @@ export const handler: Handlers<AppState> = {
   async POST(request, { state }) {
     const body = await readJsonBody(request, launchBodySchema);
     if (!body.ok) return body.response;
-    const validation = validateExperiment(state.registry, body.value.experiment);
+    const validation = validateExperiment(
+      state.registry,
+      body.value.experiment,
+    );
     if (!validation.ok) {
       return problem(
         400,

@@ -38,7 +38,9 @@ export const handler: Handlers<AppState> = {
     if (!summary) {
       return problem(
         404,
-        `Cannot find FROC "${name}" of run ${JSON.stringify(run.id)}: not evaluated`,
+        `Cannot find FROC "${name}" of run ${
+          JSON.stringify(run.id)
+        }: not evaluated`,
       );
     }
     const evaluation = query.value.stage === undefined

@@ -31,7 +31,9 @@ function parseAt(text: string | null): [number, number, number] | undefined {
 export const handler: Handlers<AppState, Data> = {
   async GET(_request, { params, url, state, render }) {
     const run = state.store.getRun(params.id);
-    if (!run) return notFoundPage(`No run has the id ${JSON.stringify(params.id)}.`);
+    if (!run) {
+      return notFoundPage(`No run has the id ${JSON.stringify(params.id)}.`);
+    }
     try {
       const evaluation = state.evaluations.get(state.store, run);
       const meta = await state.scans.meta(run, params.uid, evaluation);
@@ -69,7 +71,9 @@ export default function ScanPage({ data }: PageProps<Data>) {
           </h1>
           <p class="lede">
             {viewer.meta.shape.join(" × ")} voxels ·{" "}
-            {viewer.meta.spacingMm.map((s) => s.toFixed(2)).join(" × ")} mm
+            {viewer.meta.spacingMm.map((s) =>
+              s.toFixed(2)
+            ).join(" × ")} mm
           </p>
         </div>
       </div>

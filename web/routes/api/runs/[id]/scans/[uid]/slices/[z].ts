@@ -8,7 +8,11 @@
  */
 
 import { z } from "zod";
-import { notFound, problem, readQuery } from "../../../../../../../server/http.ts";
+import {
+  notFound,
+  problem,
+  readQuery,
+} from "../../../../../../../server/http.ts";
 import type { Handlers } from "../../../../../../../server/router.ts";
 import { ScanNotFound } from "../../../../../../../server/scans.ts";
 import type { AppState } from "../../../../../../../server/state.ts";
@@ -47,10 +51,17 @@ export const handler: Handlers<AppState> = {
       if (query.value.layer === "mask" && !meta.mask) {
         return problem(
           404,
-          `Cannot find a lung mask for scan ${JSON.stringify(params.uid)}: ${meta.maskSource}`,
+          `Cannot find a lung mask for scan ${
+            JSON.stringify(params.uid)
+          }: ${meta.maskSource}`,
         );
       }
-      const bytes = await state.scans.slice(run, params.uid, z, query.value.layer);
+      const bytes = await state.scans.slice(
+        run,
+        params.uid,
+        z,
+        query.value.layer,
+      );
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
         headers: {
           "content-type": "application/octet-stream",
