@@ -121,7 +121,9 @@ export function stageSteps(
 
 /**
  * Learning rate at `step` of `total`: linear warm-up, then the base rate
- * times the factor of the last milestone passed.
+ * times the factor of the last milestone passed. With a time budget, the
+ * stage's progress is the larger of `step / total` and the share of the
+ * budget used (`timeFraction`), so the schedule completes within the budget.
  *
  * @example
  * ```ts
@@ -137,10 +139,12 @@ export function learningRate(
   >,
   step: number,
   total: number,
+  timeFraction = 0,
 ): number {
+  const progress = Math.max(step / total, timeFraction);
   let factor = 1;
   settings.milestones.forEach((milestone, i) => {
-    if (step >= milestone * total) factor = settings.factors[i] ?? factor;
+    if (progress >= milestone) factor = settings.factors[i] ?? factor;
   });
   const warm = settings.warmupSteps > 0
     ? Math.min(1, (step + 1) / settings.warmupSteps)
@@ -201,15 +205,19 @@ export function trainStage(
     tf.tidy(() => tf.variable(tf.zerosLike(v), false))
   );
   let start = 0;
+  // Training time spent before a restart counts against the time budget.
+  let earlierMs = 0;
   if (resume) {
     start = restoreState(resume, model, velocities);
+    earlierMs = Number(resume.meta.elapsedMs ?? 0);
     hooks.logger.info(`Resuming stage ${settings.stage} at step ${start}`, {
       steps: total,
     });
   }
   const task = `stage ${settings.stage}`;
   hooks.progress.start(task, total, "steps");
-  const began = performance.now();
+  const began = performance.now() - earlierMs;
+  const elapsedMs = () => performance.now() - began;
   const recent: number[] = [];
   let stoppedBy: StageResult["stoppedBy"] = "schedule";
   let order: Int32Array = new Int32Array(0);
@@ -217,10 +225,10 @@ export function trainStage(
   let step = start;
   try {
     for (; step < total; step++) {
-      if (
-        settings.maxMinutes > 0 &&
-        (performance.now() - began) / 60000 > settings.maxMinutes
-      ) {
+      const timeFraction = settings.maxMinutes > 0
+        ? elapsedMs() / 60000 / settings.maxMinutes
+        : 0;
+      if (timeFraction >= 1) {
         stoppedBy = "max_minutes";
         break;
       }
@@ -251,7 +259,7 @@ export function trainStage(
         derivedSeed(settings.seed, settings.stage, 3, step),
       );
       backbone.reseed?.(derivedSeed(settings.seed, settings.stage, 4, step));
-      const lr = learningRate(settings, step, total);
+      const lr = learningRate(settings, step, total, timeFraction);
       const metrics = trainStep(
         model,
         crops,
@@ -277,7 +285,14 @@ export function trainStage(
       if ((step + 1) % settings.checkpointEvery === 0 && step + 1 < total) {
         hooks.onCheckpoint(
           step + 1,
-          captureState(model, velocities, step + 1, settings.stage, false),
+          captureState(
+            model,
+            velocities,
+            step + 1,
+            settings.stage,
+            false,
+            elapsedMs(),
+          ),
         );
       }
     }
@@ -286,7 +301,7 @@ export function trainStage(
     }
     hooks.onCheckpoint(
       step,
-      captureState(model, velocities, step, settings.stage, true),
+      captureState(model, velocities, step, settings.stage, true, elapsedMs()),
     );
   } finally {
     hooks.progress.end(task);
@@ -407,6 +422,7 @@ function captureState(
   step: number,
   stage: number,
   complete: boolean,
+  elapsedMs: number,
 ): Checkpoint {
   const tensors: NamedWeights = new Map();
   for (const [name, t] of model.backbone.getWeights()) {
@@ -421,7 +437,10 @@ function captureState(
       data: v.dataSync() as Float32Array,
     });
   });
-  return { meta: { step, stage, complete }, tensors };
+  return {
+    meta: { step, stage, complete, elapsedMs: Math.round(elapsedMs) },
+    tensors,
+  };
 }
 
 /** Loads weights and optimizer state; returns the step to continue from. */

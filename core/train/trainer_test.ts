@@ -22,6 +22,13 @@ Deno.test("learningRate() steps down at the milestones (×1 to 50 %, ×0.1 to 80
   assert.equal(learningRate(SCHEDULE, 80, 100), 0.01 * 0.01);
 });
 
+Deno.test("learningRate() follows the time budget when it runs out before the steps", () => {
+  // 10 % of the steps but 60 % of the time: past the first milestone.
+  assert.equal(learningRate(SCHEDULE, 10, 100, 0.6), 0.01 * 0.1);
+  assert.equal(learningRate(SCHEDULE, 10, 100, 0.85), 0.01 * 0.01);
+  assert.equal(learningRate(SCHEDULE, 10, 100, 0.2), 0.01);
+});
+
 Deno.test("learningRate() warms up linearly", () => {
   const warm = { ...SCHEDULE, warmupSteps: 4 };
   assert.deepEqual(
