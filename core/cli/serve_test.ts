@@ -139,8 +139,7 @@ Deno.test("`pleura serve --port 0` prints its address, answers, and stops on SIG
     child.kill("SIGTERM");
     const status = await child.status;
     assert.equal(status.code, 0);
-    reader.releaseLock();
-    await child.stdout.cancel();
+    await reader.cancel();
   } finally {
     try {
       child.kill("SIGKILL");
