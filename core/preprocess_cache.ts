@@ -20,7 +20,11 @@ import { join } from "node:path";
 import { DataError } from "./errors.ts";
 import { canonicalJson } from "./experiment.ts";
 import { readVolume } from "./io/mod.ts";
-import { readMetaImage, writeMetaImage } from "./io/metaimage.ts";
+import {
+  readMetaImage,
+  readMetaImageHeader,
+  writeMetaImage,
+} from "./io/metaimage.ts";
 import type { Logger, Progress } from "./logger.ts";
 import { nullLogger } from "./logger.ts";
 import {
@@ -286,7 +290,7 @@ export async function preprocessDataset(
   let done = 0;
   for (const scan of scans) {
     cachedScanPaths(dir, scan.seriesuid);
-    if (await readSidecarOnly(dir, scan.seriesuid)) {
+    if (await readSidecarOnly(dir, scan.seriesuid, scan.imagePath)) {
       cached.push(scan.seriesuid);
     } else {
       try {
@@ -318,9 +322,13 @@ export async function preprocessDataset(
 
 // A complete entry has a current sidecar whose image files have the
 // recorded sizes; checked without reading the voxels.
+// The cache is keyed by scan id, so an entry must also still describe the
+// scan at `imagePath`: a regenerated dataset can reuse ids (MetaImage
+// headers are compared cheaply; other formats are trusted by id).
 async function readSidecarOnly(
   dir: string,
   seriesuid: string,
+  imagePath?: string,
 ): Promise<boolean> {
   const paths = cachedScanPaths(dir, seriesuid);
   try {
@@ -331,7 +339,19 @@ async function readSidecarOnly(
       Deno.stat(raw(paths.image)),
       Deno.stat(raw(paths.mask)),
     ]);
-    return a.size === sidecar.imageBytes && b.size === sidecar.maskBytes;
+    if (a.size !== sidecar.imageBytes || b.size !== sidecar.maskBytes) {
+      return false;
+    }
+    if (imagePath && /\.(mhd|mha)$/i.test(imagePath)) {
+      const header = await readMetaImageHeader(imagePath);
+      const same = (x: readonly number[], y: readonly number[]) =>
+        x.length === y.length && x.every((v, i) => Math.abs(v - y[i]) < 1e-6);
+      return same(header.shape, sidecar.source.shape) &&
+        same(header.spacingMm, sidecar.source.spacingMm) &&
+        same(header.originMm, sidecar.source.originMm) &&
+        same(header.direction, sidecar.source.direction);
+    }
+    return true;
   } catch {
     return false;
   }

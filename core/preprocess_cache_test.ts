@@ -189,3 +189,30 @@ Deno.test("preprocessDataset() fills the cache once, skips cached scans, redoes 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("preprocessDataset() redoes a cached scan whose image changed under the same id", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const path = join(root, "s1.mhd");
+    await writeMetaImage(path, chestPhantom({ slices: 12, seed: 1 }).volume);
+    const scans = [{ seriesuid: "s1", imagePath: path }];
+    const segmenter = countingSegmenter();
+    const cacheRoot = join(root, "cache");
+    const run = () =>
+      preprocessDataset(
+        scans,
+        { id: "counting", options: {}, segmenter },
+        cacheRoot,
+        nullProgress,
+      );
+    await run();
+    assert.deepEqual((await run()).cached, ["s1"]);
+    // A regenerated dataset reuses the id with another geometry.
+    await writeMetaImage(path, chestPhantom({ slices: 16, seed: 1 }).volume);
+    const again = await run();
+    assert.deepEqual(again.processed, ["s1"]);
+    assert.equal(segmenter.calls, 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
