@@ -137,7 +137,8 @@ export async function runGrid(
 export function formatAblationTable(rows: readonly AblationRow[]): string[] {
   const f = (v: number | undefined) =>
     v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(3);
-  const signed = (v: number) => (v >= 0 ? "+" : "") + v.toFixed(3);
+  const signed = (v: number) =>
+    Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "—";
   const table = [
     ["variant", "run", "CPM", "95% CI", "ΔCPM vs base", "95% CI", "p"],
     ...rows.map((row) => [
