@@ -10,101 +10,12 @@
 
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
+  checkLossInput,
   type LossInput,
   type LossResult,
-  ShapeError,
-  VALUES_PER_ANCHOR,
+  REGRESSION_TERMS,
+  regressionTerms,
 } from "../../core/mod.ts";
-
-/** Names of the four regression terms, in field order (dz, dy, dx, dd). */
-export const REGRESSION_TERMS = ["regZ", "regY", "regX", "regD"] as const;
-
-/**
- * Checks shapes, row indices and negative weights; returns the number of rows.
- * Throws a ShapeError or RangeError naming what is wrong.
- */
-export function checkLossInput(input: LossInput): number {
-  const { output, targets, selection } = input;
-  if (output.rank !== 2 || output.shape[1] !== VALUES_PER_ANCHOR) {
-    throw new ShapeError(
-      "loss output",
-      [null, VALUES_PER_ANCHOR],
-      output.shape,
-    );
-  }
-  const rows = output.shape[0];
-  if (
-    targets.rank !== 2 || targets.shape[0] !== rows ||
-    targets.shape[1] !== VALUES_PER_ANCHOR
-  ) {
-    throw new ShapeError(
-      "loss targets",
-      [rows, VALUES_PER_ANCHOR],
-      targets.shape,
-    );
-  }
-  for (
-    const [what, indices] of [
-      ["positives", selection.positives],
-      ["negatives", selection.negatives],
-    ] as const
-  ) {
-    for (let i = 0; i < indices.length; i++) {
-      const row = indices[i];
-      if (!(Number.isInteger(row) && row >= 0 && row < rows)) {
-        throw new RangeError(
-          `Cannot compute loss: selection.${what}[${i}] is ${row}, expected a row in [0, ${rows})`,
-        );
-      }
-    }
-  }
-  const weights = selection.negativeWeights;
-  if (weights !== undefined) {
-    if (weights.length !== selection.negatives.length) {
-      throw new ShapeError(
-        "selection.negativeWeights",
-        [selection.negatives.length],
-        [weights.length],
-      );
-    }
-    for (let i = 0; i < weights.length; i++) {
-      if (!(Number.isFinite(weights[i]) && weights[i] >= 0)) {
-        throw new RangeError(
-          `Cannot compute loss: selection.negativeWeights[${i}] is ${
-            weights[i]
-          }, expected a finite weight >= 0`,
-        );
-      }
-    }
-  }
-  return rows;
-}
-
-/**
- * The sum over the four regression fields of the mean over positives of
- * SmoothL1 (β = 1: 0.5x² for |x| < 1, else |x| − 0.5), written branch-free as
- * `0.5q² + |x| − q` with `q = min(|x|, 1)`. Returns the total and the four
- * per-field means; all 0 with no positives.
- */
-export function regressionTerms(
-  tf: LossInput["tf"],
-  positiveOutput: tfTypes.Tensor2D,
-  positiveTargets: tfTypes.Tensor2D,
-): { total: tfTypes.Scalar; fields: tfTypes.Scalar[] } {
-  const count = positiveOutput.shape[0];
-  const diff = tf.sub(
-    tf.slice(positiveOutput, [0, 1], [count, 4]),
-    tf.slice(positiveTargets, [0, 1], [count, 4]),
-  );
-  const a = tf.abs(diff);
-  const q = tf.minimum(a, 1);
-  const smooth = tf.add(tf.mul(0.5, tf.square(q)), tf.sub(a, q));
-  const perField = tf.div(tf.sum(smooth, 0), Math.max(count, 1));
-  const fields = tf.split(perField, 4).map((t) =>
-    tf.reshape(t, []) as tfTypes.Scalar
-  );
-  return { total: tf.sum(perField), fields };
-}
 
 /**
  * Weighted loss: with `m` the mask of misclassified examples under the
