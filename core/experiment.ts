@@ -99,6 +99,9 @@ export const trainSectionSchema = z.object({
   lr: z.number().positive().default(0.01).describe("Base learning rate"),
   momentum: z.number().min(0).max(1).default(0.9).describe("SGD momentum"),
   weight_decay: z.number().min(0).default(1e-4).describe("L2 weight decay"),
+  grad_clip: z.number().min(0).default(0).describe(
+    "Rescale gradients whose global L2 norm exceeds this (0 = no clipping)",
+  ),
   warmup_steps: z.int().min(0).default(0).describe(
     "Linear learning-rate warm-up from 0 over this many steps",
   ),

@@ -239,3 +239,45 @@ Deno.test("trainStage() resumed from a checkpoint ends with the weights of an un
     dispose(resumed);
   }
 });
+
+Deno.test("trainStage() clips the global gradient norm: the first step moves the weights by lr × clip", async () => {
+  const model = await buildModel();
+  try {
+    const trainable = [
+      ...model.backbone.trainable,
+      ...model.headNetwork.trainable,
+    ];
+    const before = trainable.map((v) => Float64Array.from(v.dataSync()));
+    const norms: number[] = [];
+    const quiet = createRecorder();
+    trainStage(
+      model,
+      scans,
+      list,
+      { ...settings(1), weightDecay: 0, gradClip: 0.1 },
+      {
+        onStep: (_, metrics) => norms.push(metrics.gradNorm),
+        onCheckpoint: () => {},
+        logger: quiet.logger,
+        progress: quiet.progress,
+      },
+    );
+    // The unclipped norm is reported; the step uses the clipped gradient.
+    assert.ok(norms[0] > 0.1, `gradient norm ${norms[0]}`);
+    let moved = 0;
+    trainable.forEach((v, i) => {
+      const after = v.dataSync();
+      for (let j = 0; j < after.length; j++) {
+        moved += (after[j] - before[i][j]) ** 2;
+      }
+    });
+    // Step 0 of a 2-step warm-up: lr = 0.01 / 2; SGD's first velocity is the gradient.
+    const expected = 0.005 * 0.1;
+    assert.ok(
+      Math.abs(Math.sqrt(moved) - expected) < expected * 1e-3,
+      `moved ${Math.sqrt(moved)}, expected ${expected}`,
+    );
+  } finally {
+    dispose(model);
+  }
+});

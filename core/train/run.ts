@@ -521,6 +521,7 @@ function stageSettings(
     lr: stage === 0 || !train.hard_mining.fine_tune ? train.lr : train.lr * 0.1,
     momentum: train.momentum,
     weightDecay: train.weight_decay,
+    gradClip: train.grad_clip,
     warmupSteps: stage === 0 || !train.hard_mining.fine_tune
       ? train.warmup_steps
       : 0,

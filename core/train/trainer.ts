@@ -51,6 +51,8 @@ export interface StageSettings {
   readonly momentum: number;
   /** L2 weight decay. */
   readonly weightDecay: number;
+  /** Rescale the gradients when their global L2 norm exceeds this (0 = never). */
+  readonly gradClip?: number;
   /** Linear warm-up steps. */
   readonly warmupSteps: number;
   /** Fractions of the stage where the rate steps down. */
@@ -383,10 +385,19 @@ function trainStep(
     }, trainable as tfTypes.Variable[]);
     const lossValue = value.dataSync()[0];
     value.dispose();
+    // Global gradient norm, reported every step; clipped when asked.
+    const gradNorm = Math.sqrt(tf.tidy(() =>
+      tf.addN(
+        Object.values(grads).map((g) => tf.sum(tf.square(g))),
+      ).dataSync()[0]
+    ));
+    const clip = settings.gradClip ?? 0;
+    const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
     tf.tidy(() => {
       trainable.forEach((variable, i) => {
         let grad = grads[variable.name];
         if (!grad) return;
+        if (scale !== 1) grad = tf.mul(grad, scale);
         if (settings.weightDecay > 0) {
           grad = tf.add(grad, tf.mul(variable, settings.weightDecay));
         }
@@ -396,7 +407,11 @@ function trainStep(
       });
     });
     tf.dispose(Object.values(grads));
-    const metrics: Record<string, number> = { loss: lossValue, ...terms };
+    const metrics: Record<string, number> = {
+      loss: lossValue,
+      ...terms,
+      gradNorm,
+    };
     if (selection) {
       const positives = selection.positives;
       const negatives = selection.negatives;
