@@ -132,3 +132,59 @@ export function regressionTerms(
   );
   return { total: tf.sum(perField), fields };
 }
+
+/**
+ * Puts a detection loss together: the two classification terms plus the
+ * smooth-L1 regression of the positives ({@linkcode regressionTerms}), with
+ * every term reported (`classPositive`, `classNegative`, `regression`,
+ * `regZ`…`regD`) and, when logits are given, the hit rates `tpr` (positives
+ * with logit ≥ 0) and `tnr` (selected negatives with logit < 0), which take
+ * no gradient.
+ *
+ * @param tf the engine's tfjs namespace
+ * @param parts the classification terms, the positives' outputs and targets
+ *   `[p, 5]`, and optionally the positive and negative logits `[p]`, `[n]`
+ * @returns the total and the named terms
+ */
+export function detectionLossResult(
+  tf: LossInput["tf"],
+  parts: {
+    classPositive: tfTypes.Scalar;
+    classNegative: tfTypes.Scalar;
+    positiveOutput: tfTypes.Tensor2D;
+    positiveTargets: tfTypes.Tensor2D;
+    positiveLogits?: tfTypes.Tensor;
+    negativeLogits?: tfTypes.Tensor;
+  },
+): LossResult {
+  const regression = regressionTerms(
+    tf,
+    parts.positiveOutput,
+    parts.positiveTargets,
+  );
+  const total = tf.add(
+    tf.add(parts.classPositive, parts.classNegative),
+    regression.total,
+  ) as tfTypes.Scalar;
+  const terms: Record<string, tfTypes.Scalar> = {
+    classPositive: parts.classPositive,
+    classNegative: parts.classNegative,
+    regression: regression.total,
+  };
+  REGRESSION_TERMS.forEach((name, i) => terms[name] = regression.fields[i]);
+  const p = parts.positiveLogits?.shape[0] ?? 0;
+  const n = parts.negativeLogits?.shape[0] ?? 0;
+  if (p > 0) {
+    terms.tpr = tf.div(
+      tf.sum(tf.cast(tf.greaterEqual(parts.positiveLogits!, 0), "float32")),
+      p,
+    );
+  }
+  if (n > 0) {
+    terms.tnr = tf.div(
+      tf.sum(tf.cast(tf.less(parts.negativeLogits!, 0), "float32")),
+      n,
+    );
+  }
+  return { total, terms };
+}

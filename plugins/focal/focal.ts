@@ -10,10 +10,9 @@
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
   checkLossInput,
+  detectionLossResult,
   type LossInput,
   type LossResult,
-  REGRESSION_TERMS,
-  regressionTerms,
 } from "../../core/mod.ts";
 
 /** Settings of the focal loss. */
@@ -86,33 +85,12 @@ export function computeFocalLoss(
     normaliser,
   ) as tfTypes.Scalar;
 
-  const regression = regressionTerms(
-    tf,
-    positiveOutput,
-    tf.gather(targets, positives) as tfTypes.Tensor2D,
-  );
-  const total = tf.add(
-    tf.add(classPositive, classNegative),
-    regression.total,
-  ) as tfTypes.Scalar;
-
-  const terms: Record<string, tfTypes.Scalar> = {
+  return detectionLossResult(tf, {
     classPositive,
     classNegative,
-    regression: regression.total,
-  };
-  REGRESSION_TERMS.forEach((name, i) => terms[name] = regression.fields[i]);
-  if (p > 0) {
-    terms.tpr = tf.div(
-      tf.sum(tf.cast(tf.greaterEqual(positiveLogits, 0), "float32")),
-      p,
-    );
-  }
-  if (n > 0) {
-    terms.tnr = tf.div(
-      tf.sum(tf.cast(tf.less(negativeLogits, 0), "float32")),
-      n,
-    );
-  }
-  return { total, terms };
+    positiveOutput,
+    positiveTargets: tf.gather(targets, positives) as tfTypes.Tensor2D,
+    positiveLogits,
+    negativeLogits,
+  });
 }

@@ -11,10 +11,9 @@
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
   checkLossInput,
+  detectionLossResult,
   type LossInput,
   type LossResult,
-  REGRESSION_TERMS,
-  regressionTerms,
 } from "../../core/mod.ts";
 
 /**
@@ -88,22 +87,12 @@ export function computeWeightedLoss(
     ),
   ) as tfTypes.Scalar;
 
-  const regression = regressionTerms(
-    tf,
-    positiveOutput,
-    tf.gather(targets, positives) as tfTypes.Tensor2D,
-  );
-  const total = tf.add(
-    tf.add(classPositive, classNegative),
-    regression.total,
-  ) as tfTypes.Scalar;
-
-  const terms: Record<string, tfTypes.Scalar> = {
+  const { total, terms } = detectionLossResult(tf, {
     classPositive,
     classNegative,
-    regression: regression.total,
-  };
-  REGRESSION_TERMS.forEach((name, i) => terms[name] = regression.fields[i]);
+    positiveOutput,
+    positiveTargets: tf.gather(targets, positives) as tfTypes.Tensor2D,
+  });
   if (p > 0) terms.tpr = tf.sub(1, tf.mean(positiveMissed));
   if (n > 0) terms.tnr = tf.sub(1, tf.mean(negativeMissed));
   if (p + n > 0) {
