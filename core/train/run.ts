@@ -255,10 +255,10 @@ export async function runExperiment(
       experiment.train.seed,
     );
     const stages = experiment.train.hard_mining.stages;
-    let model: Uint8Array | undefined;
+    let result: StageOutcome | undefined;
     for (let stage = 0; stage < stages; stage++) {
       const final = stage === stages - 1;
-      model = await runStage({
+      result = await runStage({
         stage,
         final,
         experiment,
@@ -276,9 +276,12 @@ export async function runExperiment(
         progress,
       });
     }
-    // The final model, then the held-out FROC.
-    writeFileAtomic(join(runDir, "model.onnx"), model!);
-    const detections = await data.predictTest(model!, progress);
+    // The final model, then the held-out FROC (the last stage's held-out
+    // predictions when it already made them).
+    const model = result!.model;
+    writeFileAtomic(join(runDir, "model.onnx"), model);
+    const detections = result!.detections ??
+      await data.predictTest(model, progress);
     const froc = await scoreDetections(
       experiment,
       data,
@@ -360,8 +363,14 @@ interface StageJob {
   progress: Progress;
 }
 
+/** A stage's exported model and, when it scored itself, its held-out detections. */
+interface StageOutcome {
+  model: Uint8Array;
+  detections?: Detection[];
+}
+
 /** Trains (or restores) one stage; returns its exported model. */
-async function runStage(job: StageJob): Promise<Uint8Array> {
+async function runStage(job: StageJob): Promise<StageOutcome> {
   const { stage, experiment, store, runId, runDir, data, logger } = job;
   const train = experiment.train;
   const stageRecord = store.stages(runId).find((s) => s.index === stage);
@@ -379,7 +388,7 @@ async function runStage(job: StageJob): Promise<Uint8Array> {
       });
     }
     logger.info(`Stage ${stage} already done`);
-    return exportModel(job);
+    return { model: exportModel(job) };
   }
   // The sample list: oversampled nodules, plus what the previous stage mined.
   let list: SampleEntry[] = buildSampleList(data.train, train.oversampling);
@@ -475,9 +484,10 @@ async function runStage(job: StageJob): Promise<Uint8Array> {
     finalLoss: result.finalLoss,
     mining,
   };
+  let detections: Detection[] | undefined;
   if (experiment.train.hard_mining.stages > 1) {
     // Per-stage held-out FROC, as the write-up reports one per stage.
-    const detections = await data.predictTest(exported, job.progress);
+    detections = await data.predictTest(exported, job.progress);
     const froc = await scoreDetections(
       experiment,
       data,
@@ -490,7 +500,7 @@ async function runStage(job: StageJob): Promise<Uint8Array> {
     summary = { ...summary, cpm: froc.cpm, sensitivities: froc.sensitivities };
   }
   store.putStage(runId, { index: stage, label, status: "done", summary });
-  return exported;
+  return { model: exported, detections };
 }
 
 function stageSettings(
