@@ -25,60 +25,65 @@ Deno.test("resunet150 + rpn3d have the reference's 5,383,623 parameters and 42 w
   assert.equal(backbone.counts().caffeLayers + 11, 151);
 });
 
-Deno.test("resunet + rpn3d exported to ONNX equal the tfjs eval forward within 1e-4", async () => {
-  const engine = await createEngine("tfjs-cpu");
-  const tf = engine.tf;
-  const context = testPluginContext();
-  const backbone = resunet.create(
-    resunet.options.parse({
-      pre_channels: 2,
-      stage_channels: [3, 4, 4, 4],
-      stage_blocks: [1, 1, 1, 1],
-      back_channels: [4, 6],
-      back_blocks: [1, 1],
-    }),
-    context,
-  );
-  const head = rpn3dAnchorHead.create(
-    rpn3dAnchorHead.options.parse({ hidden_channels: 5 }),
-    context,
-  );
-  const body = backbone.build(engine, createRng(1));
-  const headNet = head.build(engine, backbone.output, createRng(2));
-  const input = backboneInputs(engine, 4, 2, [32, 16, 16], 3);
-  for (let i = 0; i < 2; i++) {
-    tf.tidy(() => {
-      headNet.apply(body.apply(input.image, input.coord, true), true);
-    });
-  }
-  const expected = tf.tidy(() =>
-    headNet.apply(body.apply(input.image, input.coord, false), false)
-  );
-  assert.deepEqual(expected.shape, [2, 8, 4, 4, 15]);
-  const { bytes, output } = exportDetector(backbone, body, head, headNet);
-  const model = await createOnnxModel(bytes, { threads: 1 });
-  const got = (await model.run({
-    image: {
-      data: input.image.dataSync() as Float32Array,
-      dims: input.image.shape,
-    },
-    coord: {
-      data: input.coord.dataSync() as Float32Array,
-      dims: input.coord.shape,
-    },
-  }))[output];
-  assert.deepEqual([...got.dims], expected.shape);
-  const want = expected.dataSync();
-  let worst = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    worst = Math.max(worst, Math.abs(got.data[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  assert.ok(scale > 0.01, "degenerate output");
-  assert.ok(worst < 1e-4 * scale, `max error ${worst}, scale ${scale}`);
-  await model.dispose();
-  tf.dispose([expected, input.image, input.coord]);
-  body.dispose();
-  headNet.dispose();
-  engine.dispose();
-});
+for (const slope of [0, 0.2]) {
+  Deno.test(`resunet + rpn3d (hidden_slope ${slope}) exported to ONNX equal the tfjs eval forward within 1e-4`, async () => {
+    const engine = await createEngine("tfjs-cpu");
+    const tf = engine.tf;
+    const context = testPluginContext();
+    const backbone = resunet.create(
+      resunet.options.parse({
+        pre_channels: 2,
+        stage_channels: [3, 4, 4, 4],
+        stage_blocks: [1, 1, 1, 1],
+        back_channels: [4, 6],
+        back_blocks: [1, 1],
+      }),
+      context,
+    );
+    const head = rpn3dAnchorHead.create(
+      rpn3dAnchorHead.options.parse({
+        hidden_channels: 5,
+        hidden_slope: slope,
+      }),
+      context,
+    );
+    const body = backbone.build(engine, createRng(1));
+    const headNet = head.build(engine, backbone.output, createRng(2));
+    const input = backboneInputs(engine, 4, 2, [32, 16, 16], 3);
+    for (let i = 0; i < 2; i++) {
+      tf.tidy(() => {
+        headNet.apply(body.apply(input.image, input.coord, true), true);
+      });
+    }
+    const expected = tf.tidy(() =>
+      headNet.apply(body.apply(input.image, input.coord, false), false)
+    );
+    assert.deepEqual(expected.shape, [2, 8, 4, 4, 15]);
+    const { bytes, output } = exportDetector(backbone, body, head, headNet);
+    const model = await createOnnxModel(bytes, { threads: 1 });
+    const got = (await model.run({
+      image: {
+        data: input.image.dataSync() as Float32Array,
+        dims: input.image.shape,
+      },
+      coord: {
+        data: input.coord.dataSync() as Float32Array,
+        dims: input.coord.shape,
+      },
+    }))[output];
+    assert.deepEqual([...got.dims], expected.shape);
+    const want = expected.dataSync();
+    let worst = 0, scale = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(got.data[i] - want[i]));
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+    assert.ok(scale > 0.01, "degenerate output");
+    assert.ok(worst < 1e-4 * scale, `max error ${worst}, scale ${scale}`);
+    await model.dispose();
+    tf.dispose([expected, input.image, input.coord]);
+    body.dispose();
+    headNet.dispose();
+    engine.dispose();
+  });
+}

@@ -45,6 +45,16 @@ export interface Rpn3dSettings {
   readonly nmsIou: number;
   /** Decoding threshold used when `decode` is called without one. */
   readonly minLogit: number;
+  /**
+   * Negative slope of the hidden activation: 0 (the default) is the
+   * reference ReLU, a positive value a leaky ReLU.
+   */
+  readonly hiddenSlope?: number;
+  /**
+   * Initial foreground probability π of every anchor: the logit biases start
+   * at −ln((1 − π)/π). Absent: PyTorch's default initialisation.
+   */
+  readonly prior?: number | null;
 }
 
 /** The head as built here: the AnchorHead interface with optional thresholds. */
@@ -108,9 +118,14 @@ function pytorchDefault(
   return data;
 }
 
+/** The logit bias that makes σ(bias) = `prior`. */
+export function priorBias(prior: number): number {
+  return -Math.log((1 - prior) / prior);
+}
+
 /**
  * Builds the head network on `engine`: conv 1³ `input.channels → hidden`,
- * ReLU, conv 1³ `hidden → anchors · 5`.
+ * ReLU (leaky with `hiddenSlope` > 0), conv 1³ `hidden → anchors · 5`.
  */
 export function buildHeadNetwork(
   settings: Rpn3dSettings,
@@ -139,7 +154,14 @@ export function buildHeadNetwork(
   for (const name of HEAD_WEIGHT_NAMES) {
     const shape = shapes[name];
     const size = shape.reduce((p, n) => p * n, 1);
-    const initial = tf.tensor(pytorchDefault(size, fanIns[name], rng), shape);
+    const data = pytorchDefault(size, fanIns[name], rng);
+    if (name === "head.output.bias" && settings.prior != null) {
+      // Channel a·5 + 0 is anchor a's logit; the regression biases keep
+      // their draws.
+      const bias = priorBias(settings.prior);
+      for (let c = 0; c < size; c += VALUES_PER_ANCHOR) data[c] = bias;
+    }
+    const initial = tf.tensor(data, shape);
     variables.set(name, tf.variable(initial, true));
     initial.dispose();
   }
@@ -153,6 +175,7 @@ export function buildHeadNetwork(
     strides: 1,
     padding: "same",
   };
+  const slope = settings.hiddenSlope ?? 0;
   const outputConv: ConvParams = {
     filter: variables.get("head.output.filter") as tfTypes.Variable<
       tfTypes.Rank.R5
@@ -172,12 +195,13 @@ export function buildHeadNetwork(
           features.shape,
         );
       }
-      return tf.tidy(() =>
-        engine.ops.conv3d(
-          engine.ops.relu(engine.ops.conv3d(features, hiddenConv)),
-          outputConv,
-        )
-      );
+      return tf.tidy(() => {
+        const pre = engine.ops.conv3d(features, hiddenConv);
+        const hidden = slope > 0
+          ? tf.leakyRelu(pre, slope) as tfTypes.Tensor5D
+          : engine.ops.relu(pre);
+        return engine.ops.conv3d(hidden, outputConv);
+      });
     },
     trainable: [...variables.values()],
     getWeights(): NamedWeights {
@@ -240,12 +264,14 @@ function onnxFilter(data: Float32Array, inC: number, outC: number) {
 
 /**
  * Appends the head to an ONNX graph: Transpose (NDHWC → NCDHW), Conv 1³,
- * Relu, Conv 1³, Transpose back; returns the channels-last output name.
+ * Relu (LeakyRelu with `slope` > 0), Conv 1³, Transpose back; returns the
+ * channels-last output name.
  */
 export function exportHeadOnnx(
   network: HeadNetwork,
   graph: OnnxGraphBuilder,
   features: string,
+  slope = 0,
 ): string {
   const weights = network.getWeights();
   for (const name of HEAD_WEIGHT_NAMES) {
@@ -274,7 +300,10 @@ export function exportHeadOnnx(
   const [channelsFirst] = graph.node("Transpose", [features], {
     perm: [0, 4, 1, 2, 3],
   });
-  const [hidden] = graph.node("Relu", [conv(channelsFirst, "head.hidden")]);
+  const pre = conv(channelsFirst, "head.hidden");
+  const [hidden] = slope > 0
+    ? graph.node("LeakyRelu", [pre], { alpha: slope })
+    : graph.node("Relu", [pre]);
   const output = conv(hidden, "head.output");
   return graph.node("Transpose", [output], { perm: [0, 2, 3, 4, 1] })[0];
 }
@@ -299,7 +328,8 @@ export function createRpn3dHead(settings: Rpn3dSettings): Rpn3dHead {
     countParameters: (input) => countHeadParameters(settings, input),
     build: (engine, input, rng) =>
       buildHeadNetwork(settings, engine, input, rng),
-    exportOnnx: exportHeadOnnx,
+    exportOnnx: (network, graph, features) =>
+      exportHeadOnnx(network, graph, features, settings.hiddenSlope ?? 0),
     targets: (labels: CropLabels, training: boolean, rng: Rng) =>
       mapLabels(labels, settings, training, rng),
     decode: (output, grid, minLogit = settings.minLogit) =>

@@ -156,6 +156,56 @@ Deno.test("apply() computes conv 1³ → ReLU → conv 1³ per cell", () => {
   network.dispose();
 });
 
+Deno.test("apply() with hidden_slope uses a leaky ReLU on the hidden layer", () => {
+  const head = createRpn3dHead({
+    ...reference,
+    anchors: [10],
+    hiddenChannels: 2,
+    hiddenSlope: 0.1,
+  });
+  const network = head.build(engine, { channels: 2, stride: 4 }, createRng(0));
+  network.setWeights(handWeights());
+  // As the ReLU case, except cell 1's hidden pre-activation −1 becomes −0.1:
+  //   out = (−0.1, 4.5, 0.25, −4.5, −0.2)
+  const x = tf.tensor5d([1, 2, -3, 1], [1, 1, 1, 2, 2]);
+  const out = network.apply(x, true);
+  const expected = [5, 1.5, 0.25, -1.5, 10, -0.1, 4.5, 0.25, -4.5, -0.2];
+  const got = [...out.dataSync()];
+  got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${i}`));
+  tf.dispose([x, out]);
+  network.dispose();
+});
+
+Deno.test("build() with prior sets every logit bias to −ln((1−p)/p) and leaves the rest", () => {
+  const plain = createRpn3dHead(reference).build(
+    engine,
+    { channels: 8, stride: 4 },
+    createRng(4),
+  );
+  const withPrior = createRpn3dHead({ ...reference, prior: 0.01 }).build(
+    engine,
+    { channels: 8, stride: 4 },
+    createRng(4),
+  );
+  const a = plain.getWeights().get("head.output.bias")!.data;
+  const b = withPrior.getWeights().get("head.output.bias")!.data;
+  assert.equal(b.length, 15);
+  for (let c = 0; c < 15; c++) {
+    if (c % 5 === 0) {
+      // σ(bias) = 0.01
+      assert.ok(Math.abs(1 / (1 + Math.exp(-b[c])) - 0.01) < 1e-6, `${c}`);
+    } else {
+      assert.equal(b[c], a[c]);
+    }
+  }
+  assert.deepEqual(
+    withPrior.getWeights().get("head.hidden.filter"),
+    plain.getWeights().get("head.hidden.filter"),
+  );
+  plain.dispose();
+  withPrior.dispose();
+});
+
 Deno.test("setWeights() names a missing or misshapen weight and changes nothing", () => {
   const head = createRpn3dHead({
     ...reference,
@@ -241,6 +291,37 @@ Deno.test("exportOnnx() appends Transpose, Conv, Relu, Conv, Transpose with ONNX
     0,
     0,
   ]);
+  network.dispose();
+});
+
+Deno.test("exportOnnx() writes LeakyRelu with the slope as alpha when hidden_slope > 0", () => {
+  const head = createRpn3dHead({
+    ...reference,
+    anchors: [10],
+    hiddenChannels: 2,
+    hiddenSlope: 0.25,
+  });
+  const network = head.build(engine, { channels: 2, stride: 4 }, createRng(0));
+  const nodes: { op: string; attributes?: Record<string, OnnxAttribute> }[] =
+    [];
+  let counter = 0;
+  const graph: OnnxGraphBuilder = {
+    initializer: (name) => name,
+    int64Initializer: (name) => name,
+    node(op, _inputs, attributes) {
+      nodes.push({ op, attributes });
+      return [`v${counter++}`];
+    },
+  };
+  head.exportOnnx(network, graph, "features");
+  assert.deepEqual(nodes.map((n) => n.op), [
+    "Transpose",
+    "Conv",
+    "LeakyRelu",
+    "Conv",
+    "Transpose",
+  ]);
+  assert.deepEqual(nodes[2].attributes, { alpha: 0.25 });
   network.dispose();
 });
 

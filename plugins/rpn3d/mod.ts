@@ -39,6 +39,12 @@ const options = z.object({
   min_logit: z.number().default(-3).describe(
     "Default decoding threshold: entries with logit at or below it are dropped",
   ),
+  hidden_slope: z.number().min(0).lt(1).default(0).describe(
+    "Negative slope of the hidden activation: 0 = ReLU (reference); > 0 = leaky ReLU, whose units cannot all die (reference-detector.md §10.8)",
+  ),
+  prior: z.number().gt(0).lt(1).nullable().default(null).describe(
+    "Initial foreground probability of every anchor (logit biases start at −ln((1−p)/p), as in RetinaNet); null = PyTorch's default init",
+  ),
 });
 
 /** The `rpn3d` anchor-head plugin. */
@@ -59,6 +65,8 @@ export const rpn3dAnchorHead = defineAnchorHead({
       numNeg: resolved.num_neg,
       nmsIou: resolved.nms_iou,
       minLogit: resolved.min_logit,
+      hiddenSlope: resolved.hidden_slope,
+      prior: resolved.prior,
     });
   },
 });

@@ -36,6 +36,8 @@ Deno.test("rpn3d defaults are the reference's", () => {
     num_neg: 800,
     nms_iou: 0.05,
     min_logit: -3,
+    hidden_slope: 0,
+    prior: null,
   });
   const head = rpn3dAnchorHead.create(
     rpn3dAnchorHead.options.parse({}),
