@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   froc: () => import("./froc.ts").then((m) => m.run),
   ops: () => import("./ops.ts").then((m) => m.run),
   anchor_head: () => import("./anchor_head.ts").then((m) => m.run),
+  loss: () => import("./loss.ts").then((m) => m.run),
   engine: () => import("./engine.ts").then((m) => m.run),
   engine_memory: () => import("./engine_memory.ts").then((m) => m.run),
   synth: () => import("./synth.ts").then((m) => m.run),

@@ -11,6 +11,7 @@
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
   checkLossInput,
+  gatherRows,
   detectionLossResult,
   type LossInput,
   type LossResult,
@@ -46,13 +47,13 @@ export function computeWeightedLoss(
   const negatives = tf.tensor1d(selection.negatives, "int32");
   const p = selection.positives.length, n = selection.negatives.length;
 
-  const positiveOutput = tf.gather(output, positives) as tfTypes.Tensor2D;
+  const positiveOutput = gatherRows(tf, output, selection.positives) as tfTypes.Tensor2D;
   const positiveLogits = tf.reshape(
     tf.slice(positiveOutput, [0, 0], [p, 1]),
     [p],
   );
   const negativeLogits = tf.reshape(
-    tf.slice(tf.gather(output, negatives), [0, 0], [n, 1]),
+    tf.slice(gatherRows(tf, output, selection.negatives), [0, 0], [n, 1]),
     [n],
   );
 
