@@ -10,8 +10,8 @@
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
   checkLossInput,
-  gatherRows,
   detectionLossResult,
+  gatherRows,
   type LossInput,
   type LossResult,
 } from "../../core/mod.ts";
@@ -46,11 +46,14 @@ export function computeFocalLoss(
   const { alpha, gamma } = settings;
   checkLossInput(input);
   const positives = tf.tensor1d(selection.positives, "int32");
-  const negatives = tf.tensor1d(selection.negatives, "int32");
   const p = selection.positives.length, n = selection.negatives.length;
   const normaliser = Math.max(p, 1);
 
-  const positiveOutput = gatherRows(tf, output, selection.positives) as tfTypes.Tensor2D;
+  const positiveOutput = gatherRows(
+    tf,
+    output,
+    selection.positives,
+  ) as tfTypes.Tensor2D;
   const positiveLogits = tf.reshape(
     tf.slice(positiveOutput, [0, 0], [p, 1]),
     [p],

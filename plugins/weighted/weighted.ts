@@ -11,8 +11,8 @@
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
   checkLossInput,
-  gatherRows,
   detectionLossResult,
+  gatherRows,
   type LossInput,
   type LossResult,
 } from "../../core/mod.ts";
@@ -44,10 +44,13 @@ export function computeWeightedLoss(
   const { tf, output, targets, selection } = input;
   checkLossInput(input);
   const positives = tf.tensor1d(selection.positives, "int32");
-  const negatives = tf.tensor1d(selection.negatives, "int32");
   const p = selection.positives.length, n = selection.negatives.length;
 
-  const positiveOutput = gatherRows(tf, output, selection.positives) as tfTypes.Tensor2D;
+  const positiveOutput = gatherRows(
+    tf,
+    output,
+    selection.positives,
+  ) as tfTypes.Tensor2D;
   const positiveLogits = tf.reshape(
     tf.slice(positiveOutput, [0, 0], [p, 1]),
     [p],
