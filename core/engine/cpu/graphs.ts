@@ -303,7 +303,8 @@ function im2colWeightGradient(
   const steps = b.int64Initializer("steps", [4], [1, s, s, s]);
   const colShape = b.int64Initializer("cols", [2], [k * k * k * cin, -1]);
   const dyShape = b.int64Initializer("dyrows", [2], [cout, -1]);
-  const dyAxes = b.int64Initializer("dyaxes", [2], [0, 2]);
+  // Created on first use: an unused initializer makes ORT print a warning.
+  let dyAxes: string | undefined;
   let acc = "";
   for (let sample = 0; sample < n; sample++) {
     for (let d0 = 0; d0 < od; d0 += depthChunk) {
@@ -337,7 +338,7 @@ function im2colWeightGradient(
         dyT,
         b.int64Initializer("dstart", [2], [sample, d0]),
         b.int64Initializer("dend", [2], [sample + 1, d0 + dc]),
-        dyAxes,
+        dyAxes ??= b.int64Initializer("dyaxes", [2], [0, 2]),
       ])[0];
       const [dyRows] = b.node("Reshape", [dyChunk, dyShape]);
       const inputs = acc === "" ? [cols, dyRows] : [cols, dyRows, acc];
