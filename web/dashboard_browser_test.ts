@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import {
   ConfigError,
@@ -14,7 +17,14 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SKIP_REASON = HAVE_CHROMIUM
   ? ""
   : ` (skipped: ${CHROMIUM} is absent; apt-get install -y --no-install-recommends chromium fonts-liberation)`;
-const SCREENSHOTS = new URL("../docs/screenshots/", import.meta.url);
+/**
+ * Where the screenshots go: `docs/screenshots/` (the README's images) only
+ * when asked with PLEURA_SCREENSHOTS=1 (`deno task screenshots`); otherwise a
+ * temporary folder, so a test run leaves the tracked files alone.
+ */
+const SCREENSHOTS = Deno.env.get("PLEURA_SCREENSHOTS") === "1"
+  ? new URL("../docs/screenshots/", import.meta.url)
+  : pathToFileURL(mkdtempSync(join(tmpdir(), "pleura-screenshots-")) + "/");
 
 /** Console errors, except the browser's own line for an expected 4xx answer. */
 function watchConsole(page: Page, expected4xx: RegExp[] = []): string[] {
