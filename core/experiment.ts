@@ -157,6 +157,9 @@ export const trainSectionSchema = z.object({
     stage_epochs_factor: z.number().positive().default(0.5).describe(
       "Epochs of stages after the first, as a fraction of `epochs`",
     ),
+    stage_lr_factor: z.number().positive().default(0.1).describe(
+      "Base learning rate of a fine-tuned later stage, as a fraction of `lr` (no warm-up)",
+    ),
     final_loss: slotSchema.nullable().default(null).describe(
       "Loss of the final stage (e.g. the write-up's weighted loss); null keeps model.loss",
     ),
@@ -167,6 +170,7 @@ export const trainSectionSchema = z.object({
     missed_copies: 2,
     fine_tune: true,
     stage_epochs_factor: 0.5,
+    stage_lr_factor: 0.1,
     final_loss: null,
   }).describe("Hierarchical hard mining schedule"),
   prefetch: z.int().min(0).default(2).describe(

@@ -28,7 +28,7 @@ Deno.test("formatAblationTable() aligns CPM, CI and the paired difference per va
 
 Deno.test({
   name:
-    "pleura ablate runs the miner grid end to end and prints the comparison table",
+    "pleura ablate runs the miner grid (two hard-mining stages each) end to end and prints the comparison table",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -53,6 +53,9 @@ Deno.test({
         "train.crop_size=32",
         "train.max_steps=2",
         "train.max_minutes=0",
+        "train.lr=0.01",
+        "train.hard_mining.stages=2",
+        "train.hard_mining.stage_lr_factor=0.25",
         "eval.side=64",
         "eval.margin=16",
         "eval.bootstrap=0",
@@ -95,6 +98,28 @@ Deno.test({
         assert.equal(members.length, 3);
         assert.ok(members.every((r) => r.status === "done"));
         assert.ok(members.some((r) => r.id === ablation.baseRunId));
+        for (const run of members) {
+          // Both stages are recorded, stage 1 with what stage 0 mined.
+          const stages = store.stages(run.id);
+          assert.deepEqual(stages.map((s) => [s.index, s.status]), [
+            [0, "done"],
+            [1, "done"],
+          ]);
+          const mining = store.getArtifact(run.id, "mining.stage1") as {
+            summary: { scans: number; nodules: number };
+          };
+          assert.equal(mining.summary.scans, 4);
+          assert.ok(mining.summary.nodules > 0);
+          // Stage 1 fine-tunes at lr · stage_lr_factor, without warm-up.
+          const lr = store.metrics(run.id).filter((m) =>
+            m.name === "lr" && m.stage === 1
+          );
+          assert.equal(lr.length, 2);
+          assert.ok(
+            Math.abs(lr[0].value - 0.01 * 0.25) < 1e-12,
+            `${lr[0].value}`,
+          );
+        }
       } finally {
         store.close();
       }

@@ -6,7 +6,7 @@ import { writeSyntheticDataset } from "../core/synth/dataset.ts";
 import { REPO_ROOT } from "../core/testing/shared_data.ts";
 import { readCheckpoint } from "../core/train/checkpoint.ts";
 
-/** A tiny experiment: narrow network, 32³ crops, 10 steps, a checkpoint every 2. */
+/** A tiny experiment: narrow network, 32³ crops, one stage of 10 steps, a checkpoint every 2. */
 function tinyExperiment(dir: string): string {
   return `
 extends: ${join(REPO_ROOT, "configs/base/cpu.yaml")}
@@ -33,6 +33,7 @@ train:
   warmup_steps: 2
   checkpoint_every: 2
   max_minutes: 0
+  hard_mining: { stages: 1 }
 eval:
   bootstrap: 0
   side: 64

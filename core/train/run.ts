@@ -528,7 +528,9 @@ function stageSettings(
       : train.epochs * train.hard_mining.stage_epochs_factor,
     maxSteps: train.max_steps,
     maxMinutes: train.max_minutes,
-    lr: stage === 0 || !train.hard_mining.fine_tune ? train.lr : train.lr * 0.1,
+    lr: stage === 0 || !train.hard_mining.fine_tune
+      ? train.lr
+      : train.lr * train.hard_mining.stage_lr_factor,
     momentum: train.momentum,
     weightDecay: train.weight_decay,
     gradClip: train.grad_clip,
