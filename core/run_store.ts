@@ -45,8 +45,13 @@ export interface RunRecord {
   readonly startedAt?: number;
   /** When it ended (done or failed). */
   readonly endedAt?: number;
-  /** Latest progress: task and counts. */
-  readonly progress?: { task: string; done: number; total?: number };
+  /** Latest progress: task, counts and when (ms since the epoch). */
+  readonly progress?: {
+    task: string;
+    done: number;
+    total?: number;
+    at?: number;
+  };
   /** Final FROC summary, once evaluated. */
   readonly cpm?: number;
   /** 95 % bootstrap interval of the CPM. */

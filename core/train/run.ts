@@ -672,7 +672,12 @@ function teeToStore(
       store.appendEvent(runId, "progress", { ...event });
       if (event.kind === "step") {
         store.updateRun(runId, {
-          progress: { task: event.task, done: event.done, total: event.total },
+          progress: {
+            task: event.task,
+            done: event.done,
+            total: event.total,
+            at: now,
+          },
         });
       }
     }
