@@ -49,11 +49,7 @@ export function computeFocalLoss(
   const p = selection.positives.length, n = selection.negatives.length;
   const normaliser = Math.max(p, 1);
 
-  const positiveOutput = gatherRows(
-    tf,
-    output,
-    selection.positives,
-  ) as tfTypes.Tensor2D;
+  const positiveOutput = gatherRows(tf, output, selection.positives);
   const positiveLogits = tf.reshape(
     tf.slice(positiveOutput, [0, 0], [p, 1]),
     [p],

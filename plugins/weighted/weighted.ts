@@ -46,11 +46,7 @@ export function computeWeightedLoss(
   const positives = tf.tensor1d(selection.positives, "int32");
   const p = selection.positives.length, n = selection.negatives.length;
 
-  const positiveOutput = gatherRows(
-    tf,
-    output,
-    selection.positives,
-  ) as tfTypes.Tensor2D;
+  const positiveOutput = gatherRows(tf, output, selection.positives);
   const positiveLogits = tf.reshape(
     tf.slice(positiveOutput, [0, 0], [p, 1]),
     [p],
