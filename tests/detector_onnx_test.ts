@@ -3,7 +3,11 @@ import { createEngine } from "../core/engine/mod.ts";
 import { createRng } from "../core/mod.ts";
 import { exportDetector } from "../core/onnx/export.ts";
 import { createOnnxModel } from "../core/onnx/inference.ts";
-import { backboneInputs } from "../core/testing/backbone_contract.ts";
+import {
+  backboneInputs,
+  runOnBackboneInputs,
+  worstAndScale,
+} from "../core/testing/backbone_contract.ts";
 import { testPluginContext } from "../core/testing/plugin_context.ts";
 import { resunet } from "../plugins/resunet/mod.ts";
 import { rpn3dAnchorHead } from "../plugins/rpn3d/mod.ts";
@@ -61,23 +65,10 @@ for (const slope of [0, 0.2]) {
     assert.deepEqual(expected.shape, [2, 8, 4, 4, 15]);
     const { bytes, output } = exportDetector(backbone, body, head, headNet);
     const model = await createOnnxModel(bytes, { threads: 1 });
-    const got = (await model.run({
-      image: {
-        data: input.image.dataSync() as Float32Array,
-        dims: input.image.shape,
-      },
-      coord: {
-        data: input.coord.dataSync() as Float32Array,
-        dims: input.coord.shape,
-      },
-    }))[output];
+    const got = await runOnBackboneInputs(model, input, output);
     assert.deepEqual([...got.dims], expected.shape);
     const want = expected.dataSync();
-    let worst = 0, scale = 0;
-    for (let i = 0; i < want.length; i++) {
-      worst = Math.max(worst, Math.abs(got.data[i] - want[i]));
-      scale = Math.max(scale, Math.abs(want[i]));
-    }
+    const { worst, scale } = worstAndScale(got.data, want);
     assert.ok(scale > 0.01, "degenerate output");
     assert.ok(worst < 1e-4 * scale, `max error ${worst}, scale ${scale}`);
     await model.dispose();

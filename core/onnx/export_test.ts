@@ -3,7 +3,10 @@ import type * as tfTypes from "@tensorflow/tfjs-core";
 import type { AnchorHead, HeadNetwork } from "../anchor_head.ts";
 import { createEngine } from "../engine/mod.ts";
 import { createRng } from "../random.ts";
-import { backboneInputs } from "../testing/backbone_contract.ts";
+import {
+  backboneInputs,
+  runOnBackboneInputs,
+} from "../testing/backbone_contract.ts";
 import { createToyBackbone } from "../testing/toy_backbone.ts";
 import {
   COORD_INPUT,
@@ -65,17 +68,7 @@ Deno.test("exportBackbone() runs in onnxruntime like the tfjs eval forward", asy
   assert.deepEqual(exported.inputs, { image: IMAGE_INPUT, coord: COORD_INPUT });
   const model = await createOnnxModel(exported.bytes, { threads: 1 });
   assert.deepEqual(model.outputNames, [exported.output]);
-  const out = await model.run({
-    image: {
-      data: input.image.dataSync() as Float32Array,
-      dims: input.image.shape,
-    },
-    coord: {
-      data: input.coord.dataSync() as Float32Array,
-      dims: input.coord.shape,
-    },
-  });
-  const features = out[exported.output];
+  const features = await runOnBackboneInputs(model, input, exported.output);
   assert.deepEqual([...features.dims], expected.shape);
   assert.ok(maxRelativeError(features.data, expected.dataSync()) < 1e-5);
   await model.dispose();
@@ -104,16 +97,7 @@ Deno.test("exportDetector() appends the head to the backbone's features", async 
     {} as HeadNetwork,
   );
   const model = await createOnnxModel(bytes, { threads: 1 });
-  const out = await model.run({
-    image: {
-      data: input.image.dataSync() as Float32Array,
-      dims: input.image.shape,
-    },
-    coord: {
-      data: input.coord.dataSync() as Float32Array,
-      dims: input.coord.shape,
-    },
-  });
+  const detected = await runOnBackboneInputs(model, input, output);
   // Independent expectation: the backbone's tfjs output times the 1³ conv.
   const expected = tf.tidy(() => {
     const f = network.apply(input.image, input.coord, false);
@@ -126,8 +110,8 @@ Deno.test("exportDetector() appends the head to the backbone's features", async 
       5,
     ]);
   }) as tfTypes.Tensor5D;
-  assert.deepEqual([...out[output].dims], [1, 2, 2, 2, 5]);
-  assert.ok(maxRelativeError(out[output].data, expected.dataSync()) < 1e-5);
+  assert.deepEqual([...detected.dims], [1, 2, 2, 2, 5]);
+  assert.ok(maxRelativeError(detected.data, expected.dataSync()) < 1e-5);
   await model.dispose();
   tf.dispose([expected, input.image, input.coord]);
   network.dispose();

@@ -14,6 +14,7 @@ import type * as tfTypes from "@tensorflow/tfjs-core";
 import type { Backbone, BackboneNetwork, NamedWeights } from "../backbone.ts";
 import type { Engine, EngineName } from "../engine/engine.ts";
 import { createEngine } from "../engine/mod.ts";
+import type { OnnxModel, OnnxTensor } from "../onnx/inference.ts";
 import { ShapeError } from "../errors.ts";
 import { createRng } from "../random.ts";
 import type { Zyx } from "../volume.ts";
@@ -65,6 +66,41 @@ export function backboneInputs(
     image: engine.tf.tensor5d(values, [batch, d, h, w, 1]),
     coord: engine.tf.tensor5d(grid, [batch, gd, gh, gw, 3]),
   };
+}
+
+/**
+ * Runs an exported model (inputs `image` and `coord`) on
+ * {@linkcode backboneInputs}' tensors and returns its output named `output`.
+ */
+export async function runOnBackboneInputs(
+  model: OnnxModel,
+  input: { image: tfTypes.Tensor5D; coord: tfTypes.Tensor5D },
+  output: string,
+): Promise<OnnxTensor> {
+  const out = await model.run({
+    image: {
+      data: input.image.dataSync() as Float32Array,
+      dims: input.image.shape,
+    },
+    coord: {
+      data: input.coord.dataSync() as Float32Array,
+      dims: input.coord.shape,
+    },
+  });
+  return out[output];
+}
+
+/** The largest |got − want| and the largest |want|, for a relative tolerance. */
+export function worstAndScale(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+): { worst: number; scale: number } {
+  let worst = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return { worst, scale };
 }
 
 /** What the contract checks run against. */

@@ -3,7 +3,11 @@ import { createEngine } from "../../core/engine/mod.ts";
 import { createRng, type NamedWeights } from "../../core/mod.ts";
 import { exportBackbone } from "../../core/onnx/export.ts";
 import { createOnnxModel } from "../../core/onnx/inference.ts";
-import { backboneInputs } from "../../core/testing/backbone_contract.ts";
+import {
+  backboneInputs,
+  runOnBackboneInputs,
+  worstAndScale,
+} from "../../core/testing/backbone_contract.ts";
 import { testPluginContext } from "../../core/testing/plugin_context.ts";
 import type { ConvUnit } from "./architecture.ts";
 import { resunet } from "./mod.ts";
@@ -103,23 +107,10 @@ for (
     const expected = network.apply(input.image, input.coord, false);
     const { bytes, output } = exportBackbone(backbone, network);
     const model = await createOnnxModel(bytes, { threads: 1 });
-    const got = (await model.run({
-      image: {
-        data: input.image.dataSync() as Float32Array,
-        dims: input.image.shape,
-      },
-      coord: {
-        data: input.coord.dataSync() as Float32Array,
-        dims: input.coord.shape,
-      },
-    }))[output];
+    const got = await runOnBackboneInputs(model, input, output);
     assert.deepEqual([...got.dims], [2, 8, 4, 8, 5]);
     const want = expected.dataSync();
-    let worst = 0, scale = 0;
-    for (let i = 0; i < want.length; i++) {
-      worst = Math.max(worst, Math.abs(got.data[i] - want[i]));
-      scale = Math.max(scale, Math.abs(want[i]));
-    }
+    const { worst, scale } = worstAndScale(got.data, want);
     assert.ok(scale > 0.1, "degenerate output");
     assert.ok(worst < 1e-4 * scale, `max error ${worst}, scale ${scale}`);
     await model.dispose();
