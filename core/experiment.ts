@@ -97,8 +97,18 @@ export const trainSectionSchema = z.object({
     "Stop each stage after this much wall time (0 = no limit)",
   ),
   lr: z.number().positive().default(0.01).describe("Base learning rate"),
-  momentum: z.number().min(0).max(1).default(0.9).describe("SGD momentum"),
-  weight_decay: z.number().min(0).default(1e-4).describe("L2 weight decay"),
+  optimizer: z.enum(["sgd", "adam"]).default("sgd").describe(
+    "Update rule: sgd (momentum, the reference) or adam (decoupled weight decay)",
+  ),
+  momentum: z.number().min(0).max(1).default(0.9).describe(
+    "SGD momentum; Adam's first-moment decay β1",
+  ),
+  beta2: z.number().min(0).lt(1).default(0.999).describe(
+    "Adam's second-moment decay β2",
+  ),
+  weight_decay: z.number().min(0).default(1e-4).describe(
+    "Weight decay (L2 on the gradient for sgd, decoupled for adam)",
+  ),
   grad_clip: z.number().min(0).default(0).describe(
     "Rescale gradients whose global L2 norm exceeds this (0 = no clipping)",
   ),

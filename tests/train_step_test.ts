@@ -183,62 +183,65 @@ Deno.test("trainStage() runs end to end on synthetic 32³ crops: finite losses, 
   }
 });
 
-Deno.test("trainStage() resumed from a checkpoint ends with the weights of an uninterrupted run", async () => {
-  const quiet = createRecorder();
-  const straight = await buildModel();
-  let straightWeights;
-  try {
-    trainStage(straight, scans, list, settings(4), {
-      onCheckpoint: () => {},
-      logger: quiet.logger,
-      progress: quiet.progress,
-    });
-    straightWeights = straight.backbone.getWeights();
-  } finally {
-    dispose(straight);
-  }
-  // A run that crashes right after writing its step-2 checkpoint…
-  let saved: Checkpoint | undefined;
-  const crashed = await buildModel();
-  try {
-    assert.throws(
-      () =>
-        trainStage(crashed, scans, list, settings(4), {
-          onCheckpoint: (step, checkpoint) => {
-            saved = checkpoint;
-            if (step === 2) throw new Error("simulated crash");
-          },
-          logger: quiet.logger,
-          progress: quiet.progress,
-        }),
-      /simulated crash/,
-    );
-  } finally {
-    dispose(crashed);
-  }
-  assert.equal(saved?.meta.step, 2);
-  // …is resumed by a fresh model from that checkpoint.
-  const resumed = await buildModel();
-  try {
-    const result = trainStage(resumed, scans, list, settings(4), {
-      onCheckpoint: () => {},
-      logger: quiet.logger,
-      progress: quiet.progress,
-    }, saved);
-    assert.equal(result.steps, 4);
-    const weights = resumed.backbone.getWeights();
-    for (const [name, tensor] of straightWeights) {
-      const other = weights.get(name)!.data;
-      const maxDiff = tensor.data.reduce(
-        (m, v, i) => Math.max(m, Math.abs(v - other[i])),
-        0,
-      );
-      assert.ok(maxDiff < 1e-6, `${name} differs by ${maxDiff}`);
+for (const optimizer of ["sgd", "adam"] as const) {
+  Deno.test(`trainStage() resumed from a checkpoint ends with the weights of an uninterrupted run (${optimizer})`, async () => {
+    const stage = { ...settings(4), optimizer };
+    const quiet = createRecorder();
+    const straight = await buildModel();
+    let straightWeights;
+    try {
+      trainStage(straight, scans, list, stage, {
+        onCheckpoint: () => {},
+        logger: quiet.logger,
+        progress: quiet.progress,
+      });
+      straightWeights = straight.backbone.getWeights();
+    } finally {
+      dispose(straight);
     }
-  } finally {
-    dispose(resumed);
-  }
-});
+    // A run that crashes right after writing its step-2 checkpoint…
+    let saved: Checkpoint | undefined;
+    const crashed = await buildModel();
+    try {
+      assert.throws(
+        () =>
+          trainStage(crashed, scans, list, stage, {
+            onCheckpoint: (step, checkpoint) => {
+              saved = checkpoint;
+              if (step === 2) throw new Error("simulated crash");
+            },
+            logger: quiet.logger,
+            progress: quiet.progress,
+          }),
+        /simulated crash/,
+      );
+    } finally {
+      dispose(crashed);
+    }
+    assert.equal(saved?.meta.step, 2);
+    // …is resumed by a fresh model from that checkpoint.
+    const resumed = await buildModel();
+    try {
+      const result = trainStage(resumed, scans, list, stage, {
+        onCheckpoint: () => {},
+        logger: quiet.logger,
+        progress: quiet.progress,
+      }, saved);
+      assert.equal(result.steps, 4);
+      const weights = resumed.backbone.getWeights();
+      for (const [name, tensor] of straightWeights) {
+        const other = weights.get(name)!.data;
+        const maxDiff = tensor.data.reduce(
+          (m, v, i) => Math.max(m, Math.abs(v - other[i])),
+          0,
+        );
+        assert.ok(maxDiff < 1e-6, `${name} differs by ${maxDiff}`);
+      }
+    } finally {
+      dispose(resumed);
+    }
+  });
+}
 
 Deno.test("trainStage() clips the global gradient norm: the first step moves the weights by lr × clip", async () => {
   const model = await buildModel();

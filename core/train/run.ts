@@ -531,7 +531,9 @@ function stageSettings(
     lr: stage === 0 || !train.hard_mining.fine_tune
       ? train.lr
       : train.lr * train.hard_mining.stage_lr_factor,
+    optimizer: train.optimizer,
     momentum: train.momentum,
+    beta2: train.beta2,
     weightDecay: train.weight_decay,
     gradClip: train.grad_clip,
     warmupSteps: stage === 0 || !train.hard_mining.fine_tune

@@ -1,5 +1,6 @@
 /**
- * One training stage: SGD with momentum and weight decay over epochs of
+ * One training stage: SGD with momentum and weight decay (or Adam with
+ * decoupled weight decay) over epochs of
  * crops, the head's targets, the miner's choice and the loss, with a step
  * learning-rate schedule, warm-up, per-step metrics and atomic checkpoints.
  *
@@ -47,9 +48,13 @@ export interface StageSettings {
   readonly maxMinutes: number;
   /** Base learning rate. */
   readonly lr: number;
-  /** SGD momentum. */
+  /** The update rule: SGD with momentum (the reference) or Adam. */
+  readonly optimizer?: OptimizerName;
+  /** SGD momentum; Adam's first-moment decay β1. */
   readonly momentum: number;
-  /** L2 weight decay. */
+  /** Adam's second-moment decay β2 (unused by SGD). */
+  readonly beta2?: number;
+  /** Weight decay: L2 added to the gradient (SGD), decoupled (Adam). */
   readonly weightDecay: number;
   /** Rescale the gradients when their global L2 norm exceeds this (0 = never). */
   readonly gradClip?: number;
@@ -101,6 +106,69 @@ export interface StageResult {
   readonly stoppedBy: "schedule" | "max_steps" | "max_minutes";
   /** Mean loss over the last 20 steps. */
   readonly finalLoss: number;
+}
+
+/** The update rules a stage can use. */
+export type OptimizerName = "sgd" | "adam";
+
+/** Adam's ε, added to the root of the second moment. */
+export const ADAM_EPSILON = 1e-8;
+
+/** The per-variable state of the update rule. */
+export interface OptimizerSlots {
+  /** SGD velocity, or Adam's first moment. */
+  readonly first: tfTypes.Variable;
+  /** Adam's second moment (absent for SGD). */
+  readonly second?: tfTypes.Variable;
+}
+
+/**
+ * Applies one update to `variable` in place (call inside `tf.tidy`).
+ *
+ * - `sgd`: `g ← g + λw; v ← μv + g; w ← w − η·v` (the reference trainer);
+ * - `adam`: `m ← β1·m + (1−β1)·g; s ← β2·s + (1−β2)·g²;
+ *   w ← w − η·(m̂ / (√ŝ + ε) + λw)` with `m̂ = m / (1−β1^t)`,
+ *   `ŝ = s / (1−β2^t)` (Kingma & Ba; weight decay decoupled as in AdamW).
+ *
+ * @param tf the engine's tfjs
+ * @param variable the weight
+ * @param grad its gradient (already clipped)
+ * @param slots its optimizer state
+ * @param settings update rule, μ/β1, β2, λ
+ * @param lr the step's learning rate η
+ * @param t the 1-based update count of the stage (Adam's bias correction)
+ */
+export function applyUpdate(
+  tf: typeof tfTypes,
+  variable: tfTypes.Variable,
+  grad: tfTypes.Tensor,
+  slots: OptimizerSlots,
+  settings: Pick<
+    StageSettings,
+    "optimizer" | "momentum" | "beta2" | "weightDecay"
+  >,
+  lr: number,
+  t: number,
+): void {
+  const decay = settings.weightDecay;
+  if ((settings.optimizer ?? "sgd") === "sgd") {
+    const g = decay > 0 ? tf.add(grad, tf.mul(variable, decay)) : grad;
+    slots.first.assign(tf.add(tf.mul(slots.first, settings.momentum), g));
+    variable.assign(tf.sub(variable, tf.mul(slots.first, lr)));
+    return;
+  }
+  const second = slots.second;
+  if (!second) {
+    throw new TypeError("Cannot apply an Adam update without second moments");
+  }
+  const b1 = settings.momentum, b2 = settings.beta2 ?? 0.999;
+  slots.first.assign(tf.add(tf.mul(slots.first, b1), tf.mul(grad, 1 - b1)));
+  second.assign(tf.add(tf.mul(second, b2), tf.mul(tf.square(grad), 1 - b2)));
+  const mHat = tf.div(slots.first, 1 - b1 ** t);
+  const sHat = tf.div(second, 1 - b2 ** t);
+  let delta = tf.div(mHat, tf.add(tf.sqrt(sHat), ADAM_EPSILON));
+  if (decay > 0) delta = tf.add(delta, tf.mul(variable, decay));
+  variable.assign(tf.sub(variable, tf.mul(delta, lr)));
 }
 
 /** Number of steps of a stage. */
@@ -203,9 +271,13 @@ export function trainStage(
     scans.length,
   );
   const total = stageSteps(settings, list.length, scans.length);
-  const velocities = trainable.map((v) =>
-    tf.tidy(() => tf.variable(tf.zerosLike(v), false))
-  );
+  const adam = settings.optimizer === "adam";
+  const zeros = (v: tfTypes.Variable) =>
+    tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+  const velocities: OptimizerSlots[] = trainable.map((v) => ({
+    first: zeros(v),
+    second: adam ? zeros(v) : undefined,
+  }));
   let start = 0;
   // Training time spent before a restart counts against the time budget.
   let earlierMs = 0;
@@ -270,6 +342,7 @@ export function trainStage(
         lr,
         settings,
         stepRng,
+        step + 1,
       );
       metrics.lr = lr;
       recent.push(metrics.loss);
@@ -307,7 +380,10 @@ export function trainStage(
     );
   } finally {
     hooks.progress.end(task);
-    for (const v of velocities) v.dispose();
+    for (const slot of velocities) {
+      slot.first.dispose();
+      slot.second?.dispose();
+    }
   }
   return {
     steps: step,
@@ -323,10 +399,11 @@ function trainStep(
   model: StageModel,
   crops: readonly Crop[],
   trainable: readonly tfTypes.Variable[],
-  velocities: readonly tfTypes.Variable[],
+  velocities: readonly OptimizerSlots[],
   lr: number,
   settings: StageSettings,
   rng: Rng,
+  t: number,
 ): Record<string, number> {
   const { engine, backbone, headNetwork, head, miner, loss } = model;
   const tf = engine.tf;
@@ -398,12 +475,7 @@ function trainStep(
         let grad = grads[variable.name];
         if (!grad) return;
         if (scale !== 1) grad = tf.mul(grad, scale);
-        if (settings.weightDecay > 0) {
-          grad = tf.add(grad, tf.mul(variable, settings.weightDecay));
-        }
-        const velocity = velocities[i];
-        velocity.assign(tf.add(tf.mul(velocity, settings.momentum), grad));
-        variable.assign(tf.sub(variable, tf.mul(velocity, lr)));
+        applyUpdate(tf, variable, grad, velocities[i], settings, lr, t);
       });
     });
     tf.dispose(Object.values(grads));
@@ -433,7 +505,7 @@ function trainStep(
 
 function captureState(
   model: StageModel,
-  velocities: readonly tfTypes.Variable[],
+  velocities: readonly OptimizerSlots[],
   step: number,
   stage: number,
   complete: boolean,
@@ -446,11 +518,17 @@ function captureState(
   for (const [name, t] of model.headNetwork.getWeights()) {
     tensors.set(`head/${name}`, t);
   }
-  velocities.forEach((v, i) => {
+  velocities.forEach(({ first, second }, i) => {
     tensors.set(`velocity/${i}`, {
-      shape: v.shape,
-      data: v.dataSync() as Float32Array,
+      shape: first.shape,
+      data: first.dataSync() as Float32Array,
     });
+    if (second) {
+      tensors.set(`second/${i}`, {
+        shape: second.shape,
+        data: second.dataSync() as Float32Array,
+      });
+    }
   });
   return {
     meta: { step, stage, complete, elapsedMs: Math.round(elapsedMs) },
@@ -462,15 +540,19 @@ function captureState(
 function restoreState(
   checkpoint: Checkpoint,
   model: StageModel,
-  velocities: readonly tfTypes.Variable[],
+  velocities: readonly OptimizerSlots[],
 ): number {
   loadWeights(checkpoint, model);
-  velocities.forEach((v, i) => {
-    const saved = checkpoint.tensors.get(`velocity/${i}`);
-    if (!saved) return;
+  const restore = (v: tfTypes.Variable | undefined, name: string) => {
+    const saved = checkpoint.tensors.get(name);
+    if (!v || !saved) return;
     const value = model.engine.tf.tensor(saved.data, v.shape);
     v.assign(value);
     value.dispose();
+  };
+  velocities.forEach(({ first, second }, i) => {
+    restore(first, `velocity/${i}`);
+    restore(second, `second/${i}`);
   });
   return Number(checkpoint.meta.step ?? 0);
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { createEngine } from "../engine/mod.ts";
 import {
+  applyUpdate,
   derivedSeed,
   epochOrder,
   learningRate,
@@ -68,4 +70,71 @@ Deno.test("derivedSeed() separates nearby inputs", () => {
     }
   }
   assert.equal(seeds.size, 3000);
+});
+
+const tf = (await createEngine("tfjs-cpu")).tf;
+
+/** Runs `applyUpdate` on w0 with the given gradients; returns w after each. */
+function updates(
+  settings: Parameters<typeof applyUpdate>[4],
+  w0: number[],
+  gradients: number[][],
+  lr: number,
+): number[][] {
+  const w = tf.variable(tf.tensor1d(w0));
+  const first = tf.variable(tf.zerosLike(w));
+  const second = tf.variable(tf.zerosLike(w));
+  const out = gradients.map((g, i) => {
+    tf.tidy(() =>
+      applyUpdate(tf, w, tf.tensor1d(g), { first, second }, settings, lr, i + 1)
+    );
+    return [...w.dataSync()];
+  });
+  tf.dispose([w, first, second]);
+  return out;
+}
+
+function assertClose(actual: number[][], expected: number[][]): void {
+  actual.flat().forEach((a, i) =>
+    assert.ok(
+      Math.abs(a - expected.flat()[i]) < 1e-5,
+      `${actual} vs ${expected}`,
+    )
+  );
+}
+
+Deno.test("applyUpdate() sgd: L2 on the gradient, momentum velocity (hand-computed)", () => {
+  const sgd = { optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0.1 };
+  // g' = g + 0.1 w; v = 0.9 v + g'; w -= 0.1 v.
+  assertClose(updates(sgd, [1, -2], [[0.5, 0.5], [0.5, 0.5]], 0.1), [
+    [0.94, -2.03],
+    [0.8266, -2.0867],
+  ]);
+});
+
+Deno.test("applyUpdate() adam: a constant gradient moves each weight by lr·sign, plus decoupled decay", () => {
+  // With a constant gradient the bias-corrected moments are g and g², so
+  // the step is lr·(sign(g) + λw) whatever β1, β2.
+  const adam = {
+    optimizer: "adam" as const,
+    momentum: 0.9,
+    beta2: 0.999,
+    weightDecay: 0.1,
+  };
+  assertClose(updates(adam, [1, -2], [[0.5, -0.25], [0.5, -0.25]], 0.1), [
+    [0.89, -1.88],
+    [0.7811, -1.7612],
+  ]);
+});
+
+Deno.test("applyUpdate() adam: bias correction of both moments (hand-computed second step)", () => {
+  const adam = {
+    optimizer: "adam" as const,
+    momentum: 0.9,
+    beta2: 0.999,
+    weightDecay: 0,
+  };
+  // t=1: m̂ = 1, ŝ = 1 → step 1. t=2 (g = 0): m = 0.09, s = 0.000999,
+  // m̂ = 0.09/0.19, ŝ = 0.000999/0.001999 → step 0.6700582.
+  assertClose(updates(adam, [0], [[1], [0]], 1), [[-1], [-1.6700582]]);
 });
