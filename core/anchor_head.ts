@@ -28,6 +28,12 @@ export interface CropLabels {
   readonly target: Cube | null;
   /** Every nodule overlapping the crop, the target included. */
   readonly nodules: readonly Cube[];
+  /**
+   * A hard-negative crop's false positive (what the previous stage's model
+   * marked there): heads keep the entries that overlap it among the
+   * negatives they sample, so the mined example reaches the miner.
+   */
+  readonly focus?: Cube | null;
 }
 
 /** A decoded box with its logit. */

@@ -160,13 +160,14 @@ export function makeCrop(
       rng,
       training,
     );
-    const target = entry.kind === "nodule"
-      ? { voxel: entry.centre, diameter: entry.diameter }
-      : null;
+    const cube = { voxel: entry.centre, diameter: entry.diameter };
+    const target = entry.kind === "nodule" ? cube : null;
+    const focus = entry.kind === "hard_negative" ? cube : null;
     return assemble(scan, entry.scan, start, size, scale, target, options, {
       rng,
       augment: training,
       kind: entry.kind,
+      focus,
     });
   }
   // Random crop.
@@ -264,7 +265,7 @@ function assemble(
   scale: number,
   target: Cube | null,
   options: CropOptions,
-  how: { rng: Rng; augment: boolean; kind: string },
+  how: { rng: Rng; augment: boolean; kind: string; focus?: Cube | null },
 ): Crop {
   const S = options.cropSize;
   const raw = extractCrop(
@@ -312,6 +313,7 @@ function assemble(
     )
     .map(shift);
   let shiftedTarget = target ? shift(target) : null;
+  let focus = how.focus ? shift(how.focus) : null;
   // Coordinates of the unscaled crop in the scan, per axis (§4.6).
   const g = S / options.stride;
   const axes: Float32Array[] = [0, 1, 2].map((axis) => {
@@ -340,6 +342,7 @@ function assemble(
         };
         nodules = nodules.map(flipCube);
         shiftedTarget = shiftedTarget ? flipCube(shiftedTarget) : null;
+        focus = focus ? flipCube(focus) : null;
       }
     }
     if (options.swap) {
@@ -358,6 +361,7 @@ function assemble(
         });
         nodules = nodules.map(swapCube);
         shiftedTarget = shiftedTarget ? swapCube(shiftedTarget) : null;
+        focus = focus ? swapCube(focus) : null;
       }
     }
   }
@@ -375,7 +379,12 @@ function assemble(
   return {
     image: imageOut,
     coord,
-    labels: { cropShape: [S, S, S], target: shiftedTarget, nodules },
+    labels: {
+      cropShape: [S, S, S],
+      target: shiftedTarget,
+      nodules,
+      ...(focus ? { focus } : {}),
+    },
     source: { scan: scanIndex, start, scale, kind: how.kind },
   };
 }

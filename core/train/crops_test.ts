@@ -165,6 +165,38 @@ Deno.test("makeCrop() places the target where the image shows it, through scale,
   }
 });
 
+Deno.test("makeCrop() carries a hard negative's false positive as the crop's focus, through flips and swaps", () => {
+  // The "false positive" is a bright ball that is not a nodule of the scan.
+  const scan = { ...scanWithBalls([{ voxel: [24, 20, 27], diameter: 6 }]) };
+  const fp = { ...scan, nodules: [] };
+  const list = [{
+    scan: 0,
+    centre: [24, 20, 27] as Zyx,
+    diameter: 6,
+    kind: "hard_negative" as const,
+  }];
+  const rng = createRng(5);
+  const S = OPTIONS.cropSize;
+  for (let i = 0; i < 40; i++) {
+    const crop = makeCrop([fp], list, 0, OPTIONS, rng, true);
+    assert.equal(crop.labels.target, null);
+    const focus = crop.labels.focus!;
+    assert.equal(focus.diameter, 6, "hard negatives are not rescaled");
+    const [z, y, x] = focus.voxel.map(Math.round);
+    const value = crop.image[(z * S + y) * S + x];
+    assert.ok(value > 0.7, `crop ${i}: value at the focus ${value}`);
+  }
+  const nodule = makeCrop(
+    [scan],
+    buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]),
+    0,
+    OPTIONS,
+    rng,
+    true,
+  );
+  assert.equal(nodule.labels.focus, undefined, "target crops have no focus");
+});
+
 Deno.test("makeCrop() gives unaugmented crops their coordinates in the scan", () => {
   const scan = scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }]);
   const list = buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]);

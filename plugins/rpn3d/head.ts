@@ -41,6 +41,8 @@ export interface Rpn3dSettings {
   readonly thNeg: number;
   /** Candidate negatives kept per training crop. */
   readonly numNeg: number;
+  /** Training: radius of the cells a small nodule's positive is drawn from (0: nearest). */
+  readonly fallbackRadius?: number;
   /** NMS threshold used when `nms` is called without one. */
   readonly nmsIou: number;
   /** Decoding threshold used when `decode` is called without one. */

@@ -30,6 +30,9 @@ const options = z.object({
   th_neg: z.number().gt(0).max(1).default(0.02).describe(
     "IoU with any nodule at or above which an anchor is ignored (neither positive nor negative)",
   ),
+  fallback_radius: z.number().min(0).default(0).describe(
+    "Training: a nodule no anchor matches at th_pos (under 7.9 mm with the 10 mm anchor) gets its positive drawn among the cells within this many voxels of its centre on every axis (e.g. the stride: the 2×2×2 nearest); 0 = the nearest cell (reference)",
+  ),
   num_neg: z.int().min(1).default(800).describe(
     "Random candidate negatives kept per training crop",
   ),
@@ -63,6 +66,7 @@ export const rpn3dAnchorHead = defineAnchorHead({
       thPosValidation: resolved.th_pos_val,
       thNeg: resolved.th_neg,
       numNeg: resolved.num_neg,
+      fallbackRadius: resolved.fallback_radius,
       nmsIou: resolved.nms_iou,
       minLogit: resolved.min_logit,
       hiddenSlope: resolved.hidden_slope,

@@ -31,6 +31,13 @@ export interface LabelMappingSettings {
   readonly thPosValidation: number;
   /** Candidate negatives kept per training crop. */
   readonly numNeg: number;
+  /**
+   * Training: when no entry reaches `thPos`, draw the positive among the
+   * cells whose centre lies within this many voxels of the target on every
+   * axis (best anchor), instead of the nearest cell only. 0 or absent: the
+   * nearest cell (reference).
+   */
+  readonly fallbackRadius?: number;
 }
 
 /**
@@ -105,19 +112,69 @@ function searchWindow(
 }
 
 /**
- * The anchor head's targets for one crop, exactly as reference §3.3:
+ * The candidate negatives (−1 entries) whose anchor cube has IoU ≥ `thNeg`
+ * with `focus`, at most `limit` of them, in row order.
+ */
+function focusRows(
+  focus: Cube,
+  out: Float32Array,
+  settings: LabelMappingSettings,
+  grid: Zyx,
+  limit: number,
+): number[] {
+  checkCube(focus, "the focus");
+  const { anchors, stride, thNeg } = settings;
+  const offset = (stride - 1) / 2;
+  const window = new Int32Array(6);
+  const centre: [number, number, number] = [0, 0, 0];
+  const probe = { voxel: centre, diameter: 0 };
+  const rows: number[] = [];
+  for (let a = 0; a < anchors.length; a++) {
+    if (!searchWindow(focus, anchors[a], thNeg, grid, stride, window)) {
+      continue;
+    }
+    probe.diameter = anchors[a];
+    for (let z = window[0]; z <= window[1]; z++) {
+      centre[0] = offset + stride * z;
+      for (let y = window[2]; y <= window[3]; y++) {
+        centre[1] = offset + stride * y;
+        for (let x = window[4]; x <= window[5]; x++) {
+          centre[2] = offset + stride * x;
+          const row = ((z * grid[1] + y) * grid[2] + x) * anchors.length + a;
+          if (
+            out[row * VALUES_PER_ANCHOR] === -1 &&
+            cubeIou(probe, focus) >= thNeg
+          ) rows.push(row);
+        }
+      }
+    }
+  }
+  rows.sort((p, q) => p - q);
+  return rows.slice(0, limit);
+}
+
+/**
+ * The anchor head's targets for one crop, as reference §3.3 (with the
+ * project's focus rule in step 3):
  *
  * 1. every entry starts as a candidate negative (−1);
  * 2. for every nodule (the target included) and every anchor, entries whose
  *    anchor cube has IoU ≥ `thNeg` with the nodule become ignored (0);
- * 3. training only: up to `numNeg` of the remaining −1 entries, chosen
- *    uniformly with `rng`, stay −1 and every other −1 becomes 0;
+ * 3. training only: up to `numNeg` of the remaining −1 entries stay −1
+ *    and every other −1 becomes 0: first those whose anchor cube has
+ *    IoU ≥ `thNeg` with the crop's `focus` (a mined false positive; the
+ *    project's addition, so that it reaches the miner), then ones chosen
+ *    uniformly with `rng`;
  * 4. a random crop (`target` null) stops here;
  * 5. otherwise one entry with IoU(target) ≥ `thPos` (training) or
  *    `thPosValidation` (validation), chosen with `rng`, becomes the single
  *    positive; when there is none, the cell nearest to the target centre
  *    (`round((c − (stride − 1)/2) / stride)`, clamped into the grid; halves
- *    round up) with the anchor of smallest `|ln(d / a)|`;
+ *    round up) with the anchor of smallest `|ln(d / a)|` — or, in training
+ *    with `fallbackRadius` r > 0, a cell drawn among those whose centre lies
+ *    within r (strictly) of the target on every axis, with that anchor (the
+ *    project's addition: small nodules then train the regression of every
+ *    cell that may score them, not only the nearest);
  * 6. the positive's regression targets are `(z − cz)/a, (y − cy)/a,
  *    (x − cx)/a, ln(d/a)`.
  *
@@ -186,24 +243,35 @@ export function mapLabels(
     }
   }
 
-  // Step 3: keep numNeg random candidate negatives (partial Fisher–Yates).
+  // Step 3: keep numNeg candidate negatives: those overlapping a hard
+  // negative's focus first, then random ones (partial Fisher–Yates).
   if (training) {
+    const forced = labels.focus
+      ? focusRows(labels.focus, out, settings, grid, numNeg)
+      : [];
     const candidates = new Int32Array(rows);
     let n = 0;
     for (let r = 0; r < rows; r++) {
       if (out[r * VALUES_PER_ANCHOR] === -1) candidates[n++] = r;
     }
     if (n > numNeg) {
-      for (let i = 0; i < numNeg; i++) {
+      for (const r of forced) out[r * VALUES_PER_ANCHOR] = 1;
+      n = 0;
+      for (let r = 0; r < rows; r++) {
+        if (out[r * VALUES_PER_ANCHOR] === -1) candidates[n++] = r;
+      }
+      const random = Math.min(n, numNeg - forced.length);
+      for (let i = 0; i < random; i++) {
         const j = i + rng.int(n - i);
         const t = candidates[i];
         candidates[i] = candidates[j];
         candidates[j] = t;
       }
       for (let r = 0; r < rows; r++) out[r * VALUES_PER_ANCHOR] = 0;
-      for (let i = 0; i < numNeg; i++) {
+      for (let i = 0; i < random; i++) {
         out[candidates[i] * VALUES_PER_ANCHOR] = -1;
       }
+      for (const r of forced) out[r * VALUES_PER_ANCHOR] = -1;
     }
   }
 
@@ -236,11 +304,6 @@ export function mapLabels(
   if (matches.length > 0) {
     row = matches[rng.int(matches.length)];
   } else {
-    const cell = [0, 0, 0];
-    for (let axis = 0; axis < 3; axis++) {
-      const i = Math.round((target.voxel[axis] - offset) / stride);
-      cell[axis] = Math.min(grid[axis] - 1, Math.max(0, i));
-    }
     let best = 0;
     for (let a = 1; a < anchorCount; a++) {
       if (
@@ -248,8 +311,40 @@ export function mapLabels(
           Math.abs(Math.log(target.diameter / anchors[best]))
       ) best = a;
     }
-    row = ((cell[0] * grid[1] + cell[1]) * grid[2] + cell[2]) * anchorCount +
-      best;
+    const rowAt = (z: number, y: number, x: number) =>
+      ((z * grid[1] + y) * grid[2] + x) * anchorCount + best;
+    // Cells within the fallback radius on every axis (training only).
+    const radius = training ? settings.fallbackRadius ?? 0 : 0;
+    const near: number[][] = [0, 1, 2].map((axis) => {
+      const cells: number[] = [];
+      if (radius <= 0) return cells;
+      const c = target.voxel[axis];
+      const lo = Math.max(0, Math.ceil((c - radius - offset) / stride));
+      const hi = Math.min(
+        grid[axis] - 1,
+        Math.floor((c + radius - offset) / stride),
+      );
+      for (let i = lo; i <= hi; i++) {
+        if (Math.abs(offset + stride * i - c) < radius) cells.push(i);
+      }
+      return cells;
+    });
+    if (near.every((cells) => cells.length > 0)) {
+      const [zs, ys, xs] = near;
+      const k = rng.int(zs.length * ys.length * xs.length);
+      row = rowAt(
+        zs[Math.floor(k / (ys.length * xs.length))],
+        ys[Math.floor(k / xs.length) % ys.length],
+        xs[k % xs.length],
+      );
+    } else {
+      const cell = [0, 0, 0];
+      for (let axis = 0; axis < 3; axis++) {
+        const i = Math.round((target.voxel[axis] - offset) / stride);
+        cell[axis] = Math.min(grid[axis] - 1, Math.max(0, i));
+      }
+      row = rowAt(cell[0], cell[1], cell[2]);
+    }
   }
 
   // Step 6: regression targets of the positive.

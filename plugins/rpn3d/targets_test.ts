@@ -129,6 +129,106 @@ Deno.test("mapLabels() in training keeps num_neg random candidate negatives", ()
   );
 });
 
+Deno.test("mapLabels() in training keeps every candidate negative overlapping the focus, then random ones", () => {
+  // 32³ crop, one 10 mm anchor: an 8³ grid. A 5 mm focus on the centre of
+  // cell (3, 3, 3) reaches IoU ≥ 0.02 with the anchors of the 3×3×3 cells
+  // around it (IoU 0.125 / 0.084 / 0.058 / 0.040 at 0–3 axis offsets of 4 mm)
+  // and none at an 8 mm offset (no overlap).
+  const one = { ...settings, anchors: [10], numNeg: 30 };
+  const labels: CropLabels = {
+    cropShape: [32, 32, 32],
+    target: null,
+    nodules: [],
+    focus: { voxel: [13.5, 13.5, 13.5], diameter: 5 },
+  };
+  const around: number[] = [];
+  for (const z of [2, 3, 4]) {
+    for (const y of [2, 3, 4]) {
+      for (const x of [2, 3, 4]) around.push((z * 8 + y) * 8 + x);
+    }
+  }
+  for (const seed of [1, 2, 3]) {
+    const negatives = classes(mapLabels(labels, one, true, createRng(seed)))
+      .get(-1)!;
+    assert.equal(negatives.length, 30);
+    assert.ok(around.every((r) => negatives.includes(r)), `seed ${seed}`);
+  }
+  // Fewer slots than focus entries: the slots go to focus entries only.
+  const ten = classes(
+    mapLabels(labels, { ...one, numNeg: 10 }, true, createRng(1)),
+  ).get(-1)!;
+  assert.equal(ten.length, 10);
+  assert.ok(ten.every((r) => around.includes(r)));
+  // Without the focus the same 30 slots are random: few land around it.
+  const plain = classes(
+    mapLabels({ ...labels, focus: null }, one, true, createRng(1)),
+  ).get(-1)!;
+  assert.equal(plain.length, 30);
+  assert.ok(plain.filter((r) => around.includes(r)).length < 10);
+  // Validation ignores the focus: every entry stays a candidate.
+  assert.equal(
+    classes(mapLabels(labels, one, false, createRng(1))).get(-1)!.length,
+    512,
+  );
+});
+
+Deno.test("mapLabels() with fallback_radius draws a small nodule's positive among the cells around it", () => {
+  // 6 mm nodule at (7.5, 5.5, 8.0) on the 4³ grid (cell centres 1.5 + 4i):
+  // no 10 mm anchor reaches IoU 0.5, so the fallback applies. Within 4
+  // voxels per axis: z cells 1, 2 (|7.5 − 5.5| = |7.5 − 9.5| = 2), y cell 1
+  // only (|5.5 − 1.5| = |5.5 − 9.5| = 4 is not < 4), x cells 1, 2 (2.5, 1.5).
+  const labels: CropLabels = {
+    cropShape: [16, 16, 16],
+    target: { voxel: [7.5, 5.5, 8], diameter: 6 },
+    nodules: [{ voxel: [7.5, 5.5, 8], diameter: 6 }],
+  };
+  const wide = { ...settings, fallbackRadius: 4 };
+  const expected = [
+    rowOf(1, 1, 1, 0),
+    rowOf(1, 1, 2, 0),
+    rowOf(2, 1, 1, 0),
+    rowOf(2, 1, 2, 0),
+  ];
+  const seen = new Set<number>();
+  for (let seed = 0; seed < 40; seed++) {
+    const targets = mapLabels(labels, wide, true, createRng(seed));
+    const positives = classes(targets).get(1)!;
+    assert.equal(positives.length, 1);
+    const row = positives[0];
+    assert.ok(expected.includes(row), `row ${row}`);
+    seen.add(row);
+    // Regression to the target from that cell's centre, in anchor units.
+    const cell = Math.floor(row / 3);
+    const [z, y, x] = [
+      Math.floor(cell / 16),
+      Math.floor(cell / 4) % 4,
+      cell % 4,
+    ];
+    assert.deepEqual(
+      [...targets.subarray(row * 5 + 1, row * 5 + 4)].map((v) =>
+        Number(v.toFixed(6))
+      ),
+      [
+        (7.5 - 1.5 - 4 * z) / 10,
+        (5.5 - 1.5 - 4 * y) / 10,
+        (8 - 1.5 - 4 * x) / 10,
+      ]
+        .map((v) => Number(v.toFixed(6))),
+    );
+  }
+  assert.equal(seen.size, 4, "every cell in reach is drawn");
+  // Validation and the default keep the nearest cell: z 2 (7.5 → 1.5 rounds
+  // up), y 1, x 2 (1.625 → 2).
+  assert.deepEqual(
+    classes(mapLabels(labels, wide, false, createRng(0))).get(1),
+    [rowOf(2, 1, 2, 0)],
+  );
+  assert.deepEqual(
+    classes(mapLabels(labels, settings, true, createRng(0))).get(1),
+    [rowOf(2, 1, 2, 0)],
+  );
+});
+
 Deno.test("mapLabels() clamps the fallback cell into the grid and picks the anchor by log size", () => {
   // Target at (0.2, 15.9, 7.5), d = 25: cells round(−0.325) = 0,
   // round(3.6) = 4 → clamped to 3, round(1.5) = 2; |ln(25/a)| = 0.92, 0.18,
