@@ -112,27 +112,25 @@ function searchWindow(
 }
 
 /**
- * The candidate negatives (−1 entries) whose anchor cube has IoU ≥ `thNeg`
- * with `focus`, at most `limit` of them, in row order.
+ * Calls `visit(row)` for every entry whose anchor cube has IoU ≥ `th` with
+ * `cube`, anchor by anchor, then in z, y, x order, searching only the window
+ * of `searchWindow`.
  */
-function focusRows(
-  focus: Cube,
-  out: Float32Array,
-  settings: LabelMappingSettings,
+function forEachOverlap(
+  cube: Cube,
+  th: number,
+  settings: Pick<LabelMappingSettings, "anchors" | "stride">,
   grid: Zyx,
-  limit: number,
-): number[] {
-  checkCube(focus, "the focus");
-  const { anchors, stride, thNeg } = settings;
+  visit: (row: number) => void,
+): void {
+  const { anchors, stride } = settings;
   const offset = (stride - 1) / 2;
   const window = new Int32Array(6);
+  // One probe cube reused for every cell: no allocation per entry.
   const centre: [number, number, number] = [0, 0, 0];
   const probe = { voxel: centre, diameter: 0 };
-  const rows: number[] = [];
   for (let a = 0; a < anchors.length; a++) {
-    if (!searchWindow(focus, anchors[a], thNeg, grid, stride, window)) {
-      continue;
-    }
+    if (!searchWindow(cube, anchors[a], th, grid, stride, window)) continue;
     probe.diameter = anchors[a];
     for (let z = window[0]; z <= window[1]; z++) {
       centre[0] = offset + stride * z;
@@ -140,17 +138,13 @@ function focusRows(
         centre[1] = offset + stride * y;
         for (let x = window[4]; x <= window[5]; x++) {
           centre[2] = offset + stride * x;
-          const row = ((z * grid[1] + y) * grid[2] + x) * anchors.length + a;
-          if (
-            out[row * VALUES_PER_ANCHOR] === -1 &&
-            cubeIou(probe, focus) >= thNeg
-          ) rows.push(row);
+          if (cubeIou(probe, cube) >= th) {
+            visit(((z * grid[1] + y) * grid[2] + x) * anchors.length + a);
+          }
         }
       }
     }
   }
-  rows.sort((p, q) => p - q);
-  return rows.slice(0, limit);
 }
 
 /**
@@ -211,10 +205,6 @@ export function mapLabels(
   if (labels.target) checkCube(labels.target, "the target");
 
   const offset = (stride - 1) / 2;
-  const window = new Int32Array(6);
-  // One probe cube reused for every cell: no allocation per entry.
-  const probeCentre: [number, number, number] = [0, 0, 0];
-  const probe = { voxel: probeCentre, diameter: 0 };
 
   // Step 2: ignore zones around every nodule (the target too, in case the
   // caller left it out of `nodules`; marking twice changes nothing).
@@ -222,45 +212,31 @@ export function mapLabels(
     ? [...labels.nodules, labels.target]
     : labels.nodules;
   for (const cube of ignoreAround) {
-    for (let a = 0; a < anchorCount; a++) {
-      if (!searchWindow(cube, anchors[a], thNeg, grid, stride, window)) {
-        continue;
-      }
-      probe.diameter = anchors[a];
-      for (let z = window[0]; z <= window[1]; z++) {
-        probeCentre[0] = offset + stride * z;
-        for (let y = window[2]; y <= window[3]; y++) {
-          probeCentre[1] = offset + stride * y;
-          for (let x = window[4]; x <= window[5]; x++) {
-            probeCentre[2] = offset + stride * x;
-            if (cubeIou(probe, cube) >= thNeg) {
-              const row = ((z * grid[1] + y) * grid[2] + x) * anchorCount + a;
-              out[row * VALUES_PER_ANCHOR] = 0;
-            }
-          }
-        }
-      }
-    }
+    forEachOverlap(cube, thNeg, settings, grid, (row) => {
+      out[row * VALUES_PER_ANCHOR] = 0;
+    });
   }
 
   // Step 3: keep numNeg candidate negatives: those overlapping a hard
-  // negative's focus first, then random ones (partial Fisher–Yates).
+  // negative's focus first (set aside while the rest are drawn), then
+  // random ones (partial Fisher–Yates).
   if (training) {
-    const forced = labels.focus
-      ? focusRows(labels.focus, out, settings, grid, numNeg)
-      : [];
+    const forced: number[] = [];
+    if (labels.focus) {
+      checkCube(labels.focus, "the focus");
+      forEachOverlap(labels.focus, thNeg, settings, grid, (row) => {
+        if (out[row * VALUES_PER_ANCHOR] === -1) forced.push(row);
+      });
+      forced.sort((p, q) => p - q).splice(numNeg);
+    }
+    for (const r of forced) out[r * VALUES_PER_ANCHOR] = 1;
     const candidates = new Int32Array(rows);
     let n = 0;
     for (let r = 0; r < rows; r++) {
       if (out[r * VALUES_PER_ANCHOR] === -1) candidates[n++] = r;
     }
-    if (n > numNeg) {
-      for (const r of forced) out[r * VALUES_PER_ANCHOR] = 1;
-      n = 0;
-      for (let r = 0; r < rows; r++) {
-        if (out[r * VALUES_PER_ANCHOR] === -1) candidates[n++] = r;
-      }
-      const random = Math.min(n, numNeg - forced.length);
+    const random = Math.min(n, numNeg - forced.length);
+    if (random < n) {
       for (let i = 0; i < random; i++) {
         const j = i + rng.int(n - i);
         const t = candidates[i];
@@ -271,8 +247,8 @@ export function mapLabels(
       for (let i = 0; i < random; i++) {
         out[candidates[i] * VALUES_PER_ANCHOR] = -1;
       }
-      for (const r of forced) out[r * VALUES_PER_ANCHOR] = -1;
     }
+    for (const r of forced) out[r * VALUES_PER_ANCHOR] = -1;
   }
 
   // Step 4: a random crop has no positive.
@@ -282,24 +258,7 @@ export function mapLabels(
   // Step 5: one positive among the entries with IoU(target) ≥ thPos.
   const thPos = training ? settings.thPos : settings.thPosValidation;
   const matches: number[] = [];
-  for (let a = 0; a < anchorCount; a++) {
-    if (!searchWindow(target, anchors[a], thPos, grid, stride, window)) {
-      continue;
-    }
-    probe.diameter = anchors[a];
-    for (let z = window[0]; z <= window[1]; z++) {
-      probeCentre[0] = offset + stride * z;
-      for (let y = window[2]; y <= window[3]; y++) {
-        probeCentre[1] = offset + stride * y;
-        for (let x = window[4]; x <= window[5]; x++) {
-          probeCentre[2] = offset + stride * x;
-          if (cubeIou(probe, target) >= thPos) {
-            matches.push(((z * grid[1] + y) * grid[2] + x) * anchorCount + a);
-          }
-        }
-      }
-    }
-  }
+  forEachOverlap(target, thPos, settings, grid, (row) => matches.push(row));
   let row: number;
   if (matches.length > 0) {
     row = matches[rng.int(matches.length)];
