@@ -274,7 +274,7 @@ export function trainStage(
   const adam = settings.optimizer === "adam";
   const zeros = (v: tfTypes.Variable) =>
     tf.tidy(() => tf.variable(tf.zerosLike(v), false));
-  const velocities: OptimizerSlots[] = trainable.map((v) => ({
+  const slots: OptimizerSlots[] = trainable.map((v) => ({
     first: zeros(v),
     second: adam ? zeros(v) : undefined,
   }));
@@ -282,7 +282,7 @@ export function trainStage(
   // Training time spent before a restart counts against the time budget.
   let earlierMs = 0;
   if (resume) {
-    start = restoreState(resume, model, velocities);
+    start = restoreState(resume, model, slots);
     earlierMs = Number(resume.meta.elapsedMs ?? 0);
     hooks.logger.info(`Resuming stage ${settings.stage} at step ${start}`, {
       steps: total,
@@ -338,7 +338,7 @@ export function trainStage(
         model,
         crops,
         trainable,
-        velocities,
+        slots,
         lr,
         settings,
         stepRng,
@@ -362,7 +362,7 @@ export function trainStage(
           step + 1,
           captureState(
             model,
-            velocities,
+            slots,
             step + 1,
             settings.stage,
             false,
@@ -376,11 +376,11 @@ export function trainStage(
     }
     hooks.onCheckpoint(
       step,
-      captureState(model, velocities, step, settings.stage, true, elapsedMs()),
+      captureState(model, slots, step, settings.stage, true, elapsedMs()),
     );
   } finally {
     hooks.progress.end(task);
-    for (const slot of velocities) {
+    for (const slot of slots) {
       slot.first.dispose();
       slot.second?.dispose();
     }
@@ -399,7 +399,7 @@ function trainStep(
   model: StageModel,
   crops: readonly Crop[],
   trainable: readonly tfTypes.Variable[],
-  velocities: readonly OptimizerSlots[],
+  slots: readonly OptimizerSlots[],
   lr: number,
   settings: StageSettings,
   rng: Rng,
@@ -475,7 +475,7 @@ function trainStep(
         let grad = grads[variable.name];
         if (!grad) return;
         if (scale !== 1) grad = tf.mul(grad, scale);
-        applyUpdate(tf, variable, grad, velocities[i], settings, lr, t);
+        applyUpdate(tf, variable, grad, slots[i], settings, lr, t);
       });
     });
     tf.dispose(Object.values(grads));
@@ -505,7 +505,7 @@ function trainStep(
 
 function captureState(
   model: StageModel,
-  velocities: readonly OptimizerSlots[],
+  slots: readonly OptimizerSlots[],
   step: number,
   stage: number,
   complete: boolean,
@@ -518,17 +518,14 @@ function captureState(
   for (const [name, t] of model.headNetwork.getWeights()) {
     tensors.set(`head/${name}`, t);
   }
-  velocities.forEach(({ first, second }, i) => {
-    tensors.set(`velocity/${i}`, {
-      shape: first.shape,
-      data: first.dataSync() as Float32Array,
-    });
-    if (second) {
-      tensors.set(`second/${i}`, {
-        shape: second.shape,
-        data: second.dataSync() as Float32Array,
-      });
+  const save = (v: tfTypes.Variable | undefined, name: string) => {
+    if (v) {
+      tensors.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
     }
+  };
+  slots.forEach(({ first, second }, i) => {
+    save(first, `velocity/${i}`);
+    save(second, `second/${i}`);
   });
   return {
     meta: { step, stage, complete, elapsedMs: Math.round(elapsedMs) },
@@ -540,7 +537,7 @@ function captureState(
 function restoreState(
   checkpoint: Checkpoint,
   model: StageModel,
-  velocities: readonly OptimizerSlots[],
+  slots: readonly OptimizerSlots[],
 ): number {
   loadWeights(checkpoint, model);
   const restore = (v: tfTypes.Variable | undefined, name: string) => {
@@ -550,7 +547,7 @@ function restoreState(
     v.assign(value);
     value.dispose();
   };
-  velocities.forEach(({ first, second }, i) => {
+  slots.forEach(({ first, second }, i) => {
     restore(first, `velocity/${i}`);
     restore(second, `second/${i}`);
   });
