@@ -102,6 +102,92 @@ export function onnxPatchRunner(
   };
 }
 
+/**
+ * Test-time flip augmentation: runs `runPatch` on the patch as it is and
+ * flipped along y, along x and along both (the flips training augments with,
+ * reference §4.5; z is never flipped), maps each output back onto the
+ * unflipped grid and averages them. Mapping back reverses the flipped grid
+ * axes and negates the offset of each flipped axis (dy, dx); the cell centre
+ * `(stride − 1)/2 + stride · i` is symmetric under a flip of a patch whose
+ * side is a multiple of the stride, so cells line up. The coordinate input is
+ * flipped with the image, as training flips it with the crop.
+ *
+ * @param runPatch the network
+ * @param stride the head's stride
+ * @param channels output channels, anchors · 5 (channel = anchor · 5 + field:
+ *   logit, dz, dy, dx, dd)
+ * @returns a runner that calls `runPatch` 4 times per patch
+ * @example
+ * ```ts
+ * import { flipAveragedRunner } from "./network.ts";
+ * // Stride 1, one anchor; every cell's logit is the first voxel it is given.
+ * const run = flipAveragedRunner(
+ *   (image) => Float32Array.from([...image].flatMap(() => [image[0], 0, 0, 0, 0])),
+ *   1,
+ *   5,
+ * );
+ * const out = await run(Float32Array.of(0, 1, 2, 3), new Float32Array(12), [1, 2, 2]);
+ * out[0]; // 1.5: the first voxels of the four flips are 0, 2, 1 and 3
+ * ```
+ */
+export function flipAveragedRunner(
+  runPatch: PatchRunner,
+  stride: number,
+  channels: number,
+): PatchRunner {
+  return async (image, coord, size) => {
+    const cells: Zyx = [size[0] / stride, size[1] / stride, size[2] / stride];
+    const sum = new Float32Array(cells[0] * cells[1] * cells[2] * channels);
+    for (const flips of [[], [1], [2], [1, 2]]) {
+      let input = image, position = coord;
+      for (const axis of flips) {
+        input = reverseAxis(input, size, 1, axis);
+        position = reverseAxis(position, cells, 3, axis);
+      }
+      let output = await runPatch(input, position, size);
+      for (const axis of flips) {
+        output = reverseAxis(output, cells, channels, axis);
+        // Offsets of the flipped axis change sign: fields dy (2), dx (3).
+        const field = axis + 1;
+        for (let c = field; c < output.length; c += VALUES_PER_ANCHOR) {
+          output[c] = -output[c];
+        }
+      }
+      for (let i = 0; i < sum.length; i++) sum[i] += output[i];
+    }
+    for (let i = 0; i < sum.length; i++) sum[i] /= 4;
+    return sum;
+  };
+}
+
+/** A copy of `data` (`shape` × `channels`, row-major) reversed along `axis`. */
+function reverseAxis(
+  data: Float32Array,
+  shape: Zyx,
+  channels: number,
+  axis: number,
+): Float32Array {
+  const out = new Float32Array(data.length);
+  const [D, H, W] = shape;
+  for (let z = 0; z < D; z++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const from = axis === 0
+          ? ((D - 1 - z) * H + y) * W + x
+          : axis === 1
+          ? (z * H + H - 1 - y) * W + x
+          : (z * H + y) * W + W - 1 - x;
+        const to = (z * H + y) * W + x;
+        out.set(
+          data.subarray(from * channels, from * channels + channels),
+          to * channels,
+        );
+      }
+    }
+  }
+  return out;
+}
+
 /** Settings of {@linkcode runSplitCombine}. */
 export interface SplitCombineSettings {
   /** Largest patch core per axis (the experiment's `eval.side`). */

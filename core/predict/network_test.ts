@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { createRecorder } from "../logger.ts";
 import type { OnnxModel, OnnxTensor } from "../onnx/inference.ts";
 import type { Zyx } from "../volume.ts";
-import { onnxPatchRunner, runSplitCombine } from "./network.ts";
+import {
+  flipAveragedRunner,
+  onnxPatchRunner,
+  runSplitCombine,
+} from "./network.ts";
 
 /** A stand-in network: output cell c holds the input voxel at 4c + 1 (one channel). */
 function sampler(calls: Zyx[]) {
@@ -172,4 +176,98 @@ Deno.test("onnxPatchRunner() feeds image and coord and checks the output shape",
     () => onnxPatchRunner(fakeModel(["image", "coord"], ["a", "b"], []), 4, 15),
     /outputs are "a", "b", expected exactly one/,
   );
+});
+
+Deno.test("flipAveragedRunner() averages the four y/x flips: hand-computed logits and signed offsets", async () => {
+  // Stride 1, one anchor, a 1×2×2 patch: every cell's logit is the first
+  // voxel the network is given (not flip-equivariant), and it always answers
+  // dz 3, dy 1, dx 2, dd 4 in its own frame.
+  const seen: Float32Array[] = [];
+  const run = flipAveragedRunner(
+    (image) => {
+      seen.push(image);
+      return Float32Array.from(
+        [...image].flatMap(() => [image[0], 3, 1, 2, 4]),
+      );
+    },
+    1,
+    5,
+  );
+  const out = await run(Float32Array.of(0, 1, 2, 3), new Float32Array(12), [
+    1,
+    2,
+    2,
+  ]);
+  // The inputs: as is, y flipped, x flipped, both.
+  assert.deepEqual(seen.map((a) => [...a]), [
+    [0, 1, 2, 3],
+    [2, 3, 0, 1],
+    [1, 0, 3, 2],
+    [3, 2, 1, 0],
+  ]);
+  // The first voxels were 0, 2, 1, 3 (mean 1.5); dy is +1 unflipped and −1
+  // after a y flip (mean 0), dx likewise; dz and dd keep their value.
+  for (let cell = 0; cell < 4; cell++) {
+    assert.deepEqual([...out.subarray(cell * 5, cell * 5 + 5)], [
+      1.5,
+      3,
+      0,
+      0,
+      4,
+    ]);
+  }
+});
+
+Deno.test("flipAveragedRunner() leaves a flip-equivariant network unchanged (image, offsets and coordinates follow the voxels)", async () => {
+  // Stride 2, two anchors on a 2×4×6 patch. Per cell: logit = sum of the
+  // cell's voxels plus the y coordinate, dy = difference of the voxel rows
+  // (lower minus upper), dx likewise for columns, dz and dd constants. A
+  // y flip reverses the rows, so in the flipped frame dy changes sign, and
+  // the coordinate input comes flipped with the image: the exact answer of
+  // the unflipped network must come back.
+  const size: Zyx = [2, 4, 6];
+  const cells: Zyx = [1, 2, 3];
+  const image = Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 1.7));
+  const coord = Float32Array.from({ length: 18 }, (_, i) => (i % 3) + i / 7);
+  const net = (img: Float32Array, crd: Float32Array, sz: Zyx) => {
+    const out = new Float32Array(cells[0] * cells[1] * cells[2] * 10);
+    const at = (z: number, y: number, x: number) =>
+      img[(z * sz[1] + y) * sz[2] + x];
+    let o = 0;
+    for (let cz = 0; cz < cells[0]; cz++) {
+      for (let cy = 0; cy < cells[1]; cy++) {
+        for (let cx = 0; cx < cells[2]; cx++) {
+          let sum = 0, dy = 0, dx = 0;
+          for (let z = 2 * cz; z < 2 * cz + 2; z++) {
+            for (let a = 0; a < 2; a++) {
+              for (let b = 0; b < 2; b++) {
+                const v = at(z, 2 * cy + a, 2 * cx + b);
+                sum += v;
+                dy += a === 1 ? v : -v;
+                dx += b === 1 ? v : -v;
+              }
+            }
+          }
+          const cell = (cz * cells[1] + cy) * cells[2] + cx;
+          for (let anchor = 0; anchor < 2; anchor++) {
+            out.set(
+              [sum + crd[cell * 3 + 1], 0.5, dy, dx * (anchor + 1), -0.25],
+              o,
+            );
+            o += 5;
+          }
+        }
+      }
+    }
+    return out;
+  };
+  const plain = net(image, coord, size);
+  const averaged = await flipAveragedRunner(net, 2, 10)(image, coord, size);
+  assert.equal(averaged.length, plain.length);
+  for (let i = 0; i < plain.length; i++) {
+    assert.ok(
+      Math.abs(averaged[i] - plain[i]) < 1e-5,
+      `value ${i}: ${averaged[i]} vs ${plain[i]}`,
+    );
+  }
 });

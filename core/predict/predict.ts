@@ -48,6 +48,7 @@ import {
   type Zyx,
 } from "../volume.ts";
 import {
+  flipAveragedRunner,
   headChannels,
   onnxPatchRunner,
   type PatchRunner,
@@ -57,12 +58,15 @@ import {
 /**
  * The `eval` settings prediction uses: patch side and margin, the decoding
  * threshold, the NMS threshold and the per-scan cap (`max_marks_per_scan`,
- * 0 = no cap; the LUNA16 evaluation keeps only the top 100 marks per scan).
+ * 0 = no cap; the LUNA16 evaluation keeps only the top 100 marks per scan)
+ * and, optionally, `flip_tta` (average each patch over its y/x flips).
  */
-export type PredictSettings = Pick<
-  EvalSection,
-  "side" | "margin" | "min_logit" | "nms_iou" | "max_marks_per_scan"
->;
+export type PredictSettings =
+  & Pick<
+    EvalSection,
+    "side" | "margin" | "min_logit" | "nms_iou" | "max_marks_per_scan"
+  >
+  & Partial<Pick<EvalSection, "flip_tta">>;
 
 /** The network part of prediction: head, model and settings. */
 export interface NetworkOptions {
@@ -142,15 +146,18 @@ export async function predictPreprocessed(
   const { head } = options;
   const logger = options.logger ?? nullLogger;
   const channels = headChannels(head.anchors.length);
-  const runPatch = options.runPatch ??
+  const network = options.runPatch ??
     (options.model
       ? onnxPatchRunner(options.model, head.stride, channels)
       : undefined);
-  if (!runPatch) {
+  if (!network) {
     throw new TypeError(
       "Cannot predict scan: no network, expected a model (an exported ONNX detector) or a runPatch function",
     );
   }
+  const runPatch = options.eval.flip_tta
+    ? flipAveragedRunner(network, head.stride, channels)
+    : network;
   const started = performance.now();
   const split = await runSplitCombine(
     image,

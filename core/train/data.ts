@@ -229,7 +229,8 @@ export async function prepareRunData(
           const { boxes } = await predictPreprocessed(scan.image, scan.shape, {
             ...predictSettings,
             model,
-            eval: experiment.eval,
+            // Mining counts as training time: one pass per patch.
+            eval: { ...experiment.eval, flip_tta: false },
           });
           out.push(boxes);
           progress.step("predict training scans", i + 1);
