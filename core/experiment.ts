@@ -170,6 +170,9 @@ export const trainSectionSchema = z.object({
     stage_lr_factor: z.number().positive().default(0.1).describe(
       "Base learning rate of a fine-tuned later stage, as a fraction of `lr` (no warm-up)",
     ),
+    stage_minutes: z.number().min(0).nullable().default(null).describe(
+      "Wall-time limit of each stage after the first (0 = no limit); null keeps `max_minutes`",
+    ),
     final_loss: slotSchema.nullable().default(null).describe(
       "Loss of the final stage (e.g. the write-up's weighted loss); null keeps model.loss",
     ),
@@ -181,6 +184,7 @@ export const trainSectionSchema = z.object({
     fine_tune: true,
     stage_epochs_factor: 0.5,
     stage_lr_factor: 0.1,
+    stage_minutes: null,
     final_loss: null,
   }).describe("Hierarchical hard mining schedule"),
   prefetch: z.int().min(0).default(2).describe(
@@ -201,6 +205,9 @@ export const evalSectionSchema = z.object({
   ),
   nms_iou: z.number().min(0).max(1).default(0.1).describe(
     "NMS cube-IoU threshold for the submitted candidates",
+  ),
+  flip_tta: z.boolean().default(false).describe(
+    "Average each patch's output over its y/x flips (4 network runs per patch; not used for mining)",
   ),
   max_marks_per_scan: z.int().min(0).default(100).describe(
     "FROC candidate cap per scan (0 = no cap)",

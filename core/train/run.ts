@@ -503,7 +503,18 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
   return { model: exported, detections };
 }
 
-function stageSettings(
+/**
+ * The settings of one training stage: stage 0 uses `train` as written; a
+ * later stage trains `epochs · stage_epochs_factor` epochs within
+ * `hard_mining.stage_minutes` (or `max_minutes` when that is null) and, when
+ * fine-tuning, at `lr · stage_lr_factor` without warm-up.
+ *
+ * @param experiment the resolved experiment
+ * @param stage the stage index (0 first)
+ * @param stride the head's stride (crop labels live on its grid)
+ * @returns the trainer's settings for that stage
+ */
+export function stageSettings(
   experiment: ResolvedExperiment,
   stage: number,
   stride: number,
@@ -527,7 +538,9 @@ function stageSettings(
       ? train.epochs
       : train.epochs * train.hard_mining.stage_epochs_factor,
     maxSteps: train.max_steps,
-    maxMinutes: train.max_minutes,
+    maxMinutes: stage === 0
+      ? train.max_minutes
+      : train.hard_mining.stage_minutes ?? train.max_minutes,
     lr: stage === 0 || !train.hard_mining.fine_tune
       ? train.lr
       : train.lr * train.hard_mining.stage_lr_factor,
