@@ -387,6 +387,57 @@ export function sliceZ<T extends VoxelArray>(volume: Volume<T>, z: number): T {
   return volume.data.subarray(z * ny * nx, (z + 1) * ny * nx) as T;
 }
 
+/**
+ * A copy of a ZYX array with `channels` values per voxel (voxel-major),
+ * reversed along one axis: `out[…, i, …] = data[…, n − 1 − i, …]`. Rows are
+ * copied whole where the flip leaves them contiguous (z and y).
+ *
+ * @param data the array, length `voxels · channels`
+ * @param shape its shape (z, y, x)
+ * @param axis 0 (z), 1 (y) or 2 (x)
+ * @param channels values per voxel (default 1)
+ * @returns the flipped copy
+ * @throws {ShapeError} when `data` does not hold `shape` × `channels` values
+ * @example
+ * ```ts
+ * import { flipAxis } from "./volume.ts";
+ * flipAxis(Float32Array.of(1, 2, 3, 4), [1, 1, 2], 2, 2); // Float32Array [3, 4, 1, 2]
+ * ```
+ */
+export function flipAxis(
+  data: Float32Array,
+  shape: Zyx,
+  axis: 0 | 1 | 2,
+  channels = 1,
+): Float32Array {
+  const [D, H, W] = shape;
+  if (data.length !== D * H * W * channels) {
+    throw new ShapeError(
+      `array to flip (${channels} per voxel)`,
+      [D, H, W, channels],
+      [data.length],
+    );
+  }
+  const row = W * channels;
+  const out = new Float32Array(data.length);
+  for (let z = 0; z < D; z++) {
+    const zFrom = axis === 0 ? D - 1 - z : z;
+    for (let y = 0; y < H; y++) {
+      const yFrom = axis === 1 ? H - 1 - y : y;
+      const to = (z * H + y) * row, from = (zFrom * H + yFrom) * row;
+      if (axis !== 2) {
+        out.set(data.subarray(from, from + row), to);
+        continue;
+      }
+      for (let x = 0; x < W; x++) {
+        const f = from + (W - 1 - x) * channels, t = to + x * channels;
+        for (let c = 0; c < channels; c++) out[t + c] = data[f + c];
+      }
+    }
+  }
+  return out;
+}
+
 type VoxelArrayCtor = new (length: number) => VoxelArray;
 
 function isIntegerArray(data: VoxelArray): boolean {

@@ -3,6 +3,7 @@ import { createRng } from "./random.ts";
 import {
   createVolume,
   cubeIou,
+  flipAxis,
   invert3,
   type Matrix3,
   preprocessedGeometry,
@@ -361,4 +362,63 @@ Deno.test("preprocessedGeometry() rejects a non-positive resolution", () => {
         "Cannot place preprocessed grid: resolution is 0 mm, expected a finite value > 0",
     },
   );
+});
+
+Deno.test("flipAxis() reverses one axis of a multi-channel array: hand-computed 2×2×2 × 2 case, involution, wrong length rejected", () => {
+  // Voxel (z, y, x) holds [zyx as a 3-digit number, its negative].
+  const shape = [2, 2, 2] as const;
+  const data = new Float32Array(16);
+  for (let z = 0; z < 2; z++) {
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 2; x++) {
+        const v = 100 * z + 10 * y + x, i = ((z * 2 + y) * 2 + x) * 2;
+        data[i] = v;
+        data[i + 1] = -v;
+      }
+    }
+  }
+  const first = (a: Float32Array) => [...a].filter((_, i) => i % 2 === 0);
+  assert.deepEqual(first(flipAxis(data, shape, 0, 2)), [
+    100,
+    101,
+    110,
+    111,
+    0,
+    1,
+    10,
+    11,
+  ]);
+  assert.deepEqual(first(flipAxis(data, shape, 1, 2)), [
+    10,
+    11,
+    0,
+    1,
+    110,
+    111,
+    100,
+    101,
+  ]);
+  assert.deepEqual(first(flipAxis(data, shape, 2, 2)), [
+    1,
+    0,
+    11,
+    10,
+    101,
+    100,
+    111,
+    110,
+  ]);
+  // Channels travel with their voxel.
+  const flipped = flipAxis(data, shape, 2, 2);
+  for (let i = 0; i < 16; i += 2) assert.equal(flipped[i + 1], -flipped[i]);
+  // Flipping twice is the identity, on a random odd-sized array too.
+  const rng = createRng(4);
+  const odd = Float32Array.from({ length: 3 * 5 * 7 }, () => rng.next());
+  for (const axis of [0, 1, 2] as const) {
+    assert.deepEqual(
+      flipAxis(flipAxis(odd, [3, 5, 7], axis), [3, 5, 7], axis),
+      odd,
+    );
+  }
+  assert.throws(() => flipAxis(data, shape, 0), /array to flip/);
 });

@@ -15,7 +15,7 @@ import { ShapeError } from "../errors.ts";
 import { nullProgress, type Progress } from "../logger.ts";
 import type { OnnxModel } from "../onnx/inference.ts";
 import { COORD_INPUT, IMAGE_INPUT } from "../onnx/export.ts";
-import type { Zyx } from "../volume.ts";
+import { flipAxis, type Zyx } from "../volume.ts";
 import {
   combinePatch,
   createCombined,
@@ -138,15 +138,15 @@ export function flipAveragedRunner(
   return async (image, coord, size) => {
     const cells: Zyx = [size[0] / stride, size[1] / stride, size[2] / stride];
     const sum = new Float32Array(cells[0] * cells[1] * cells[2] * channels);
-    for (const flips of [[], [1], [2], [1, 2]]) {
+    for (const flips of [[], [1], [2], [1, 2]] as const) {
       let input = image, position = coord;
       for (const axis of flips) {
-        input = reverseAxis(input, size, 1, axis);
-        position = reverseAxis(position, cells, 3, axis);
+        input = flipAxis(input, size, axis);
+        position = flipAxis(position, cells, axis, 3);
       }
       let output = await runPatch(input, position, size);
       for (const axis of flips) {
-        output = reverseAxis(output, cells, channels, axis);
+        output = flipAxis(output, cells, axis, channels);
         // Offsets of the flipped axis change sign: fields dy (2), dx (3).
         const field = axis + 1;
         for (let c = field; c < output.length; c += VALUES_PER_ANCHOR) {
@@ -158,34 +158,6 @@ export function flipAveragedRunner(
     for (let i = 0; i < sum.length; i++) sum[i] /= 4;
     return sum;
   };
-}
-
-/** A copy of `data` (`shape` × `channels`, row-major) reversed along `axis`. */
-function reverseAxis(
-  data: Float32Array,
-  shape: Zyx,
-  channels: number,
-  axis: number,
-): Float32Array {
-  const out = new Float32Array(data.length);
-  const [D, H, W] = shape;
-  for (let z = 0; z < D; z++) {
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const from = axis === 0
-          ? ((D - 1 - z) * H + y) * W + x
-          : axis === 1
-          ? (z * H + H - 1 - y) * W + x
-          : (z * H + y) * W + W - 1 - x;
-        const to = (z * H + y) * W + x;
-        out.set(
-          data.subarray(from * channels, from * channels + channels),
-          to * channels,
-        );
-      }
-    }
-  }
-  return out;
 }
 
 /** Settings of {@linkcode runSplitCombine}. */

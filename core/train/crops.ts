@@ -9,7 +9,7 @@
 
 import type { CropLabels } from "../anchor_head.ts";
 import type { Rng } from "../random.ts";
-import type { Cube, Zyx } from "../volume.ts";
+import { type Cube, flipAxis, type Zyx } from "../volume.ts";
 
 /** A preprocessed scan held in memory for cropping. */
 export interface PreparedScan {
@@ -331,7 +331,7 @@ function assemble(
   let imageOut: Float32Array = image;
   if (how.augment) {
     // Flips of y and x (never z), p = 0.5 each (§4.5): image, coords and boxes.
-    for (const axis of options.flip ? [1, 2] : []) {
+    for (const axis of options.flip ? [1, 2] as const : []) {
       if (how.rng.next() < 0.5) {
         imageOut = flipAxis(imageOut, [S, S, S], axis);
         axes[axis] = axes[axis].slice().reverse();
@@ -461,23 +461,6 @@ export function resizeTrilinear(
         const c0 = c00 * (1 - wy) + c01 * wy;
         const c1 = c10 * (1 - wy) + c11 * wy;
         out[o++] = Math.round(c0 * (1 - wz) + c1 * wz);
-      }
-    }
-  }
-  return out;
-}
-
-function flipAxis(data: Float32Array, shape: Zyx, axis: number): Float32Array {
-  const [D, H, W] = shape;
-  const out = new Float32Array(data.length);
-  for (let z = 0; z < D; z++) {
-    for (let y = 0; y < H; y++) {
-      const row = (z * H + y) * W;
-      if (axis === 2) {
-        for (let x = 0; x < W; x++) out[row + x] = data[row + W - 1 - x];
-      } else {
-        const from = (z * H + (H - 1 - y)) * W;
-        out.set(data.subarray(from, from + W), row);
       }
     }
   }
