@@ -520,6 +520,8 @@ export function stageSettings(
   stride: number,
 ): StageSettings {
   const train = experiment.train;
+  const later = stage > 0;
+  const fineTuned = later && train.hard_mining.fine_tune;
   const crop: CropOptions = {
     cropSize: train.crop_size,
     stride,
@@ -534,24 +536,20 @@ export function stageSettings(
     stage,
     seed: train.seed,
     batchSize: train.batch_size,
-    epochs: stage === 0
-      ? train.epochs
-      : train.epochs * train.hard_mining.stage_epochs_factor,
+    epochs: later
+      ? train.epochs * train.hard_mining.stage_epochs_factor
+      : train.epochs,
     maxSteps: train.max_steps,
-    maxMinutes: stage === 0
-      ? train.max_minutes
-      : train.hard_mining.stage_minutes ?? train.max_minutes,
-    lr: stage === 0 || !train.hard_mining.fine_tune
-      ? train.lr
-      : train.lr * train.hard_mining.stage_lr_factor,
+    maxMinutes: later
+      ? train.hard_mining.stage_minutes ?? train.max_minutes
+      : train.max_minutes,
+    lr: fineTuned ? train.lr * train.hard_mining.stage_lr_factor : train.lr,
     optimizer: train.optimizer,
     momentum: train.momentum,
     beta2: train.beta2,
     weightDecay: train.weight_decay,
     gradClip: train.grad_clip,
-    warmupSteps: stage === 0 || !train.hard_mining.fine_tune
-      ? train.warmup_steps
-      : 0,
+    warmupSteps: fineTuned ? 0 : train.warmup_steps,
     milestones: train.lr_milestones,
     factors: train.lr_factors,
     checkpointEvery: train.checkpoint_every,
