@@ -43,6 +43,8 @@ export interface Rpn3dSettings {
   readonly numNeg: number;
   /** Training: radius of the cells a small nodule's positive is drawn from (0: nearest). */
   readonly fallbackRadius?: number;
+  /** Training: every entry of the positive's pool is a positive (default: one drawn). */
+  readonly allPositives?: boolean;
   /** NMS threshold used when `nms` is called without one. */
   readonly nmsIou: number;
   /** Decoding threshold used when `decode` is called without one. */

@@ -33,6 +33,9 @@ const options = z.object({
   fallback_radius: z.number().min(0).default(0).describe(
     "Training: a nodule no anchor matches at th_pos (under 7.9 mm with the 10 mm anchor) gets its positive drawn among the cells within this many voxels of its centre on every axis (e.g. the stride: the 2×2×2 nearest); 0 = the nearest cell (reference)",
   ),
+  positives: z.enum(["one", "all"]).default("one").describe(
+    "Training: 'one' = one positive per crop drawn among the entries matching the target at th_pos (else the fallback cells) (reference); 'all' = every one of them is a positive",
+  ),
   num_neg: z.int().min(1).default(800).describe(
     "Random candidate negatives kept per training crop",
   ),
@@ -67,6 +70,7 @@ export const rpn3dAnchorHead = defineAnchorHead({
       thNeg: resolved.th_neg,
       numNeg: resolved.num_neg,
       fallbackRadius: resolved.fallback_radius,
+      allPositives: resolved.positives === "all",
       nmsIou: resolved.nms_iou,
       minLogit: resolved.min_logit,
       hiddenSlope: resolved.hidden_slope,

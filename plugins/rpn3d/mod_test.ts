@@ -34,6 +34,7 @@ Deno.test("rpn3d defaults are the reference's", () => {
     th_pos_val: 1,
     th_neg: 0.02,
     num_neg: 800,
+    positives: "one",
     fallback_radius: 0,
     nms_iou: 0.05,
     min_logit: -3,

@@ -38,6 +38,12 @@ export interface LabelMappingSettings {
    * nearest cell (reference).
    */
   readonly fallbackRadius?: number;
+  /**
+   * Training: every entry of the positive's pool (the matches at `thPos`,
+   * else the fallback cells) becomes a positive, instead of one drawn at
+   * random (reference). Validation always keeps one.
+   */
+  readonly allPositives?: boolean;
 }
 
 /**
@@ -168,8 +174,10 @@ function forEachOverlap(
  *    with `fallbackRadius` r > 0, a cell drawn among those whose centre lies
  *    within r (strictly) of the target on every axis, with that anchor (the
  *    project's addition: small nodules then train the regression of every
- *    cell that may score them, not only the nearest);
- * 6. the positive's regression targets are `(z − cz)/a, (y − cy)/a,
+ *    cell that may score them, not only the nearest); with `allPositives`
+ *    (training), every entry of that pool becomes a positive instead of one
+ *    drawn from it (the project's addition);
+ * 6. each positive's regression targets are `(z − cz)/a, (y − cy)/a,
  *    (x − cx)/a, ln(d/a)`.
  *
  * @param labels the crop's nodules in crop voxels
@@ -255,14 +263,14 @@ export function mapLabels(
   const target = labels.target;
   if (!target) return out;
 
-  // Step 5: one positive among the entries with IoU(target) ≥ thPos.
+  // Step 5: the pool the positive comes from — the entries with
+  // IoU(target) ≥ thPos, else the fallback cells, else the nearest cell —
+  // then one drawn from it (reference) or all of it (`allPositives`).
   const thPos = training ? settings.thPos : settings.thPosValidation;
-  const matches: number[] = [];
-  forEachOverlap(target, thPos, settings, grid, (row) => matches.push(row));
-  let row: number;
-  if (matches.length > 0) {
-    row = matches[rng.int(matches.length)];
-  } else {
+  const pool: number[] = [];
+  forEachOverlap(target, thPos, settings, grid, (row) => pool.push(row));
+  let drawn = pool.length > 0;
+  if (!drawn) {
     let best = 0;
     for (let a = 1; a < anchorCount; a++) {
       if (
@@ -290,34 +298,37 @@ export function mapLabels(
     });
     if (near.every((cells) => cells.length > 0)) {
       const [zs, ys, xs] = near;
-      const k = rng.int(zs.length * ys.length * xs.length);
-      row = rowAt(
-        zs[Math.floor(k / (ys.length * xs.length))],
-        ys[Math.floor(k / xs.length) % ys.length],
-        xs[k % xs.length],
-      );
+      for (const z of zs) {
+        for (const y of ys) for (const x of xs) pool.push(rowAt(z, y, x));
+      }
+      drawn = true;
     } else {
       const cell = [0, 0, 0];
       for (let axis = 0; axis < 3; axis++) {
         const i = Math.round((target.voxel[axis] - offset) / stride);
         cell[axis] = Math.min(grid[axis] - 1, Math.max(0, i));
       }
-      row = rowAt(cell[0], cell[1], cell[2]);
+      pool.push(rowAt(cell[0], cell[1], cell[2]));
     }
   }
+  const positives = training && settings.allPositives
+    ? pool
+    : [drawn ? pool[rng.int(pool.length)] : pool[0]];
 
-  // Step 6: regression targets of the positive.
-  const a = row % anchorCount;
-  const cellIndex = (row - a) / anchorCount;
-  const x = cellIndex % grid[2];
-  const y = ((cellIndex - x) / grid[2]) % grid[1];
-  const z = (cellIndex - x - y * grid[2]) / (grid[1] * grid[2]);
-  const anchor = anchors[a];
-  const base = row * VALUES_PER_ANCHOR;
-  out[base] = 1;
-  out[base + 1] = (target.voxel[0] - (offset + stride * z)) / anchor;
-  out[base + 2] = (target.voxel[1] - (offset + stride * y)) / anchor;
-  out[base + 3] = (target.voxel[2] - (offset + stride * x)) / anchor;
-  out[base + 4] = Math.log(target.diameter / anchor);
+  // Step 6: regression targets of each positive.
+  for (const row of positives) {
+    const a = row % anchorCount;
+    const cellIndex = (row - a) / anchorCount;
+    const x = cellIndex % grid[2];
+    const y = ((cellIndex - x) / grid[2]) % grid[1];
+    const z = (cellIndex - x - y * grid[2]) / (grid[1] * grid[2]);
+    const anchor = anchors[a];
+    const base = row * VALUES_PER_ANCHOR;
+    out[base] = 1;
+    out[base + 1] = (target.voxel[0] - (offset + stride * z)) / anchor;
+    out[base + 2] = (target.voxel[1] - (offset + stride * y)) / anchor;
+    out[base + 3] = (target.voxel[2] - (offset + stride * x)) / anchor;
+    out[base + 4] = Math.log(target.diameter / anchor);
+  }
   return out;
 }

@@ -229,6 +229,61 @@ Deno.test("mapLabels() with fallback_radius draws a small nodule's positive amon
   );
 });
 
+Deno.test("mapLabels() with allPositives makes every fallback cell or match a positive", () => {
+  // The 6 mm nodule of the test above: its four fallback cells within 4
+  // voxels (z 1–2, y 1, x 1–2) all become positives, each with its own
+  // regression targets; validation still keeps the nearest cell alone.
+  const labels: CropLabels = {
+    cropShape: [16, 16, 16],
+    target: { voxel: [7.5, 5.5, 8], diameter: 6 },
+    nodules: [{ voxel: [7.5, 5.5, 8], diameter: 6 }],
+  };
+  const all = { ...settings, fallbackRadius: 4, allPositives: true };
+  const cells: [number, number, number][] = [[1, 1, 1], [1, 1, 2], [2, 1, 1], [
+    2,
+    1,
+    2,
+  ]];
+  const targets = mapLabels(labels, all, true, createRng(3));
+  assert.deepEqual(
+    classes(targets).get(1),
+    cells.map(([z, y, x]) => rowOf(z, y, x, 0)),
+  );
+  for (const [z, y, x] of cells) {
+    const row = rowOf(z, y, x, 0);
+    assert.deepEqual(
+      [...targets.subarray(row * 5 + 1, row * 5 + 5)].map((v) =>
+        Number(v.toFixed(6))
+      ),
+      [
+        (7.5 - 1.5 - 4 * z) / 10,
+        (5.5 - 1.5 - 4 * y) / 10,
+        (8 - 1.5 - 4 * x) / 10,
+        Math.log(6 / 10),
+      ].map((v) => Number(v.toFixed(6))),
+    );
+  }
+  assert.deepEqual(
+    classes(mapLabels(labels, all, false, createRng(3))).get(1),
+    [rowOf(2, 1, 2, 0)],
+  );
+  // A 10 mm nodule centred on cell (1, 1, 1) (voxel 5.5): the 10 mm anchor
+  // reaches IoU ≥ 0.5 only at that cell (one cell away the overlap is
+  // 6 · 10 · 10 / (2000 − 600) = 0.43), so the pool is that one entry.
+  const centred: Cube = { voxel: [5.5, 5.5, 5.5], diameter: 10 };
+  assert.deepEqual(
+    classes(
+      mapLabels(
+        { cropShape: [16, 16, 16], target: centred, nodules: [centred] },
+        all,
+        true,
+        createRng(0),
+      ),
+    ).get(1),
+    [rowOf(1, 1, 1, 0)],
+  );
+});
+
 Deno.test("mapLabels() clamps the fallback cell into the grid and picks the anchor by log size", () => {
   // Target at (0.2, 15.9, 7.5), d = 25: cells round(−0.325) = 0,
   // round(3.6) = 4 → clamped to 3, round(1.5) = 2; |ln(25/a)| = 0.92, 0.18,
