@@ -269,6 +269,8 @@ export function mapLabels(
   const thPos = training ? settings.thPos : settings.thPosValidation;
   const pool: number[] = [];
   forEachOverlap(target, thPos, settings, grid, (row) => pool.push(row));
+  // The nearest cell is taken without a draw, as before the pool existed, so
+  // the shared random stream (later crops of the step, the miner) is unchanged.
   let drawn = pool.length > 0;
   if (!drawn) {
     let best = 0;

@@ -21,6 +21,10 @@ const settings: LabelMappingSettings = {
 const rowOf = (z: number, y: number, x: number, a: number) =>
   ((z * 4 + y) * 4 + x) * 3 + a;
 
+/** Values rounded to 6 decimals (float32 targets against float64 expectations). */
+const round6 = (values: Iterable<number>) =>
+  [...values].map((v) => Number(v.toFixed(6)));
+
 /** Classes of the rows, and the rows holding each class. */
 function classes(targets: Float32Array) {
   const rows = targets.length / 5;
@@ -205,15 +209,12 @@ Deno.test("mapLabels() with fallback_radius draws a small nodule's positive amon
       cell % 4,
     ];
     assert.deepEqual(
-      [...targets.subarray(row * 5 + 1, row * 5 + 4)].map((v) =>
-        Number(v.toFixed(6))
-      ),
-      [
+      round6(targets.subarray(row * 5 + 1, row * 5 + 4)),
+      round6([
         (7.5 - 1.5 - 4 * z) / 10,
         (5.5 - 1.5 - 4 * y) / 10,
         (8 - 1.5 - 4 * x) / 10,
-      ]
-        .map((v) => Number(v.toFixed(6))),
+      ]),
     );
   }
   assert.equal(seen.size, 4, "every cell in reach is drawn");
@@ -252,15 +253,13 @@ Deno.test("mapLabels() with allPositives makes every fallback cell or match a po
   for (const [z, y, x] of cells) {
     const row = rowOf(z, y, x, 0);
     assert.deepEqual(
-      [...targets.subarray(row * 5 + 1, row * 5 + 5)].map((v) =>
-        Number(v.toFixed(6))
-      ),
-      [
+      round6(targets.subarray(row * 5 + 1, row * 5 + 5)),
+      round6([
         (7.5 - 1.5 - 4 * z) / 10,
         (5.5 - 1.5 - 4 * y) / 10,
         (8 - 1.5 - 4 * x) / 10,
         Math.log(6 / 10),
-      ].map((v) => Number(v.toFixed(6))),
+      ]),
     );
   }
   assert.deepEqual(
