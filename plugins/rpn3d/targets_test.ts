@@ -176,23 +176,32 @@ Deno.test("mapLabels() in training keeps every candidate negative overlapping th
   );
 });
 
+// A 6 mm nodule at (7.5, 5.5, 8.0) on the 4³ grid (cell centres 1.5 + 4i):
+// no 10 mm anchor reaches IoU 0.5 with it, so the fallback applies. Within 4
+// voxels per axis: z cells 1, 2 (|7.5 − 5.5| = |7.5 − 9.5| = 2), y cell 1
+// only (|5.5 − 1.5| = |5.5 − 9.5| = 4 is not < 4), x cells 1, 2 (2.5, 1.5).
+const smallNodule: CropLabels = {
+  cropShape: [16, 16, 16],
+  target: { voxel: [7.5, 5.5, 8], diameter: 6 },
+  nodules: [{ voxel: [7.5, 5.5, 8], diameter: 6 }],
+};
+const smallNoduleCells: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 1, 2],
+  [2, 1, 1],
+  [2, 1, 2],
+];
+/** The small nodule's offsets from cell (z, y, x) in 10 mm anchor units. */
+const smallNoduleOffsets = (z: number, y: number, x: number) => [
+  (7.5 - 1.5 - 4 * z) / 10,
+  (5.5 - 1.5 - 4 * y) / 10,
+  (8 - 1.5 - 4 * x) / 10,
+];
+
 Deno.test("mapLabels() with fallback_radius draws a small nodule's positive among the cells around it", () => {
-  // 6 mm nodule at (7.5, 5.5, 8.0) on the 4³ grid (cell centres 1.5 + 4i):
-  // no 10 mm anchor reaches IoU 0.5, so the fallback applies. Within 4
-  // voxels per axis: z cells 1, 2 (|7.5 − 5.5| = |7.5 − 9.5| = 2), y cell 1
-  // only (|5.5 − 1.5| = |5.5 − 9.5| = 4 is not < 4), x cells 1, 2 (2.5, 1.5).
-  const labels: CropLabels = {
-    cropShape: [16, 16, 16],
-    target: { voxel: [7.5, 5.5, 8], diameter: 6 },
-    nodules: [{ voxel: [7.5, 5.5, 8], diameter: 6 }],
-  };
+  const labels = smallNodule;
   const wide = { ...settings, fallbackRadius: 4 };
-  const expected = [
-    rowOf(1, 1, 1, 0),
-    rowOf(1, 1, 2, 0),
-    rowOf(2, 1, 1, 0),
-    rowOf(2, 1, 2, 0),
-  ];
+  const expected = smallNoduleCells.map(([z, y, x]) => rowOf(z, y, x, 0));
   const seen = new Set<number>();
   for (let seed = 0; seed < 40; seed++) {
     const targets = mapLabels(labels, wide, true, createRng(seed));
@@ -210,11 +219,7 @@ Deno.test("mapLabels() with fallback_radius draws a small nodule's positive amon
     ];
     assert.deepEqual(
       round6(targets.subarray(row * 5 + 1, row * 5 + 4)),
-      round6([
-        (7.5 - 1.5 - 4 * z) / 10,
-        (5.5 - 1.5 - 4 * y) / 10,
-        (8 - 1.5 - 4 * x) / 10,
-      ]),
+      round6(smallNoduleOffsets(z, y, x)),
     );
   }
   assert.equal(seen.size, 4, "every cell in reach is drawn");
@@ -231,20 +236,12 @@ Deno.test("mapLabels() with fallback_radius draws a small nodule's positive amon
 });
 
 Deno.test("mapLabels() with allPositives makes every fallback cell or match a positive", () => {
-  // The 6 mm nodule of the test above: its four fallback cells within 4
-  // voxels (z 1–2, y 1, x 1–2) all become positives, each with its own
-  // regression targets; validation still keeps the nearest cell alone.
-  const labels: CropLabels = {
-    cropShape: [16, 16, 16],
-    target: { voxel: [7.5, 5.5, 8], diameter: 6 },
-    nodules: [{ voxel: [7.5, 5.5, 8], diameter: 6 }],
-  };
+  // The small nodule: its four fallback cells within 4 voxels (z 1–2, y 1,
+  // x 1–2) all become positives, each with its own regression targets;
+  // validation still keeps the nearest cell alone.
+  const labels = smallNodule;
   const all = { ...settings, fallbackRadius: 4, allPositives: true };
-  const cells: [number, number, number][] = [[1, 1, 1], [1, 1, 2], [2, 1, 1], [
-    2,
-    1,
-    2,
-  ]];
+  const cells = smallNoduleCells;
   const targets = mapLabels(labels, all, true, createRng(3));
   assert.deepEqual(
     classes(targets).get(1),
@@ -254,12 +251,7 @@ Deno.test("mapLabels() with allPositives makes every fallback cell or match a po
     const row = rowOf(z, y, x, 0);
     assert.deepEqual(
       round6(targets.subarray(row * 5 + 1, row * 5 + 5)),
-      round6([
-        (7.5 - 1.5 - 4 * z) / 10,
-        (5.5 - 1.5 - 4 * y) / 10,
-        (8 - 1.5 - 4 * x) / 10,
-        Math.log(6 / 10),
-      ]),
+      round6([...smallNoduleOffsets(z, y, x), Math.log(6 / 10)]),
     );
   }
   assert.deepEqual(
