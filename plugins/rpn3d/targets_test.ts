@@ -191,6 +191,10 @@ const smallNoduleCells: [number, number, number][] = [
   [2, 1, 1],
   [2, 1, 2],
 ];
+/** Rows of the small nodule's fallback cells (10 mm anchor), in that order. */
+const smallNoduleRows = smallNoduleCells.map(([z, y, x]) => rowOf(z, y, x, 0));
+/** Row of its nearest cell, which validation and the default keep: z 2 (7.5 → 1.5 rounds up), y 1, x 2 (1.625 → 2). */
+const smallNoduleNearest = rowOf(2, 1, 2, 0);
 /** The small nodule's offsets from cell (z, y, x) in 10 mm anchor units. */
 const smallNoduleOffsets = (z: number, y: number, x: number) => [
   (7.5 - 1.5 - 4 * z) / 10,
@@ -199,39 +203,32 @@ const smallNoduleOffsets = (z: number, y: number, x: number) => [
 ];
 
 Deno.test("mapLabels() with fallback_radius draws a small nodule's positive among the cells around it", () => {
-  const labels = smallNodule;
   const wide = { ...settings, fallbackRadius: 4 };
-  const expected = smallNoduleCells.map(([z, y, x]) => rowOf(z, y, x, 0));
   const seen = new Set<number>();
   for (let seed = 0; seed < 40; seed++) {
-    const targets = mapLabels(labels, wide, true, createRng(seed));
+    const targets = mapLabels(smallNodule, wide, true, createRng(seed));
     const positives = classes(targets).get(1)!;
     assert.equal(positives.length, 1);
     const row = positives[0];
-    assert.ok(expected.includes(row), `row ${row}`);
+    const index = smallNoduleRows.indexOf(row);
+    assert.ok(index >= 0, `row ${row}`);
     seen.add(row);
     // Regression to the target from that cell's centre, in anchor units.
-    const cell = Math.floor(row / 3);
-    const [z, y, x] = [
-      Math.floor(cell / 16),
-      Math.floor(cell / 4) % 4,
-      cell % 4,
-    ];
+    const [z, y, x] = smallNoduleCells[index];
     assert.deepEqual(
       round6(targets.subarray(row * 5 + 1, row * 5 + 4)),
       round6(smallNoduleOffsets(z, y, x)),
     );
   }
   assert.equal(seen.size, 4, "every cell in reach is drawn");
-  // Validation and the default keep the nearest cell: z 2 (7.5 → 1.5 rounds
-  // up), y 1, x 2 (1.625 → 2).
+  // Validation and the default keep the nearest cell.
   assert.deepEqual(
-    classes(mapLabels(labels, wide, false, createRng(0))).get(1),
-    [rowOf(2, 1, 2, 0)],
+    classes(mapLabels(smallNodule, wide, false, createRng(0))).get(1),
+    [smallNoduleNearest],
   );
   assert.deepEqual(
-    classes(mapLabels(labels, settings, true, createRng(0))).get(1),
-    [rowOf(2, 1, 2, 0)],
+    classes(mapLabels(smallNodule, settings, true, createRng(0))).get(1),
+    [smallNoduleNearest],
   );
 });
 
@@ -239,24 +236,19 @@ Deno.test("mapLabels() with allPositives makes every fallback cell or match a po
   // The small nodule: its four fallback cells within 4 voxels (z 1–2, y 1,
   // x 1–2) all become positives, each with its own regression targets;
   // validation still keeps the nearest cell alone.
-  const labels = smallNodule;
   const all = { ...settings, fallbackRadius: 4, allPositives: true };
-  const cells = smallNoduleCells;
-  const targets = mapLabels(labels, all, true, createRng(3));
-  assert.deepEqual(
-    classes(targets).get(1),
-    cells.map(([z, y, x]) => rowOf(z, y, x, 0)),
-  );
-  for (const [z, y, x] of cells) {
-    const row = rowOf(z, y, x, 0);
+  const targets = mapLabels(smallNodule, all, true, createRng(3));
+  assert.deepEqual(classes(targets).get(1), smallNoduleRows);
+  for (const [index, [z, y, x]] of smallNoduleCells.entries()) {
+    const row = smallNoduleRows[index];
     assert.deepEqual(
       round6(targets.subarray(row * 5 + 1, row * 5 + 5)),
       round6([...smallNoduleOffsets(z, y, x), Math.log(6 / 10)]),
     );
   }
   assert.deepEqual(
-    classes(mapLabels(labels, all, false, createRng(3))).get(1),
-    [rowOf(2, 1, 2, 0)],
+    classes(mapLabels(smallNodule, all, false, createRng(3))).get(1),
+    [smallNoduleNearest],
   );
   // A 10 mm nodule centred on cell (1, 1, 1) (voxel 5.5): the 10 mm anchor
   // reaches IoU ≥ 0.5 only at that cell (one cell away the overlap is
