@@ -18,6 +18,7 @@ interface SynthFlags {
   size: string;
   slices: string;
   subsets: string;
+  nodules: string;
   compress?: boolean;
   overwrite?: boolean;
 }
@@ -41,6 +42,11 @@ export function synthCommand(context: CliContext): Command {
       "--subsets <n>",
       "number of subset folders (1-10); scan i goes to subset i mod n",
       "10",
+    )
+    .option(
+      "--nodules <n>",
+      '"auto" (0-3 per scan, about one on average), a count (0-8) or a range "min-max" drawn per scan',
+      "auto",
     )
     .option("--compress", "zlib-compress the images (.zraw instead of .raw)")
     .option(
@@ -66,6 +72,7 @@ async function runSynth(context: CliContext, flags: SynthFlags): Promise<void> {
     ? "auto" as const
     : integerFlag("slices", flags.slices, 8, 2000, '"auto" or ');
   const subsets = integerFlag("subsets", flags.subsets, 1, 10);
+  const perScan = noduleFlag(flags.nodules);
   const started = performance.now();
   let manifest;
   try {
@@ -74,6 +81,7 @@ async function runSynth(context: CliContext, flags: SynthFlags): Promise<void> {
       seed,
       shape: { size, slices },
       subsets,
+      nodules: perScan,
       compress: flags.compress ?? false,
       overwrite: flags.overwrite ?? false,
       progress: context.progress,
@@ -95,6 +103,23 @@ async function runSynth(context: CliContext, flags: SynthFlags): Promise<void> {
       seconds.toFixed(1)
     } s`,
   );
+}
+
+function noduleFlag(value: string): "auto" | [number, number] {
+  const text = value.trim();
+  if (text === "auto") return "auto";
+  const range = /^(\d+)\s*-\s*(\d+)$/.exec(text);
+  const [min, max] = range
+    ? [Number(range[1]), Number(range[2])]
+    : /^\d+$/.test(text)
+    ? [Number(text), Number(text)]
+    : [NaN, NaN];
+  if (!(min >= 0 && max <= 8 && min <= max)) {
+    throw new UsageError(
+      `synth: option --nodules is "${value}", expected "auto", a count in [0, 8] or a range "min-max" within it`,
+    );
+  }
+  return [min, max];
 }
 
 function integerFlag(

@@ -89,8 +89,14 @@ Deno.test("pleura synth writes a LUNA16-layout dataset and reports progress per 
       "--slices",
       "16",
       "--overwrite",
+      "--nodules",
+      "3",
     ]);
-    assert.equal((await openLuna16Dataset(out)).scans.length, 1);
+    const rewritten = await openLuna16Dataset(out);
+    assert.equal(rewritten.scans.length, 1);
+    // --nodules 3: that many rows in the table, and in the report.
+    assert.equal(rewritten.annotations.length, 3);
+    assert.match(lines[1], /^wrote 1 scans \(3 nodules\) to /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -121,6 +127,12 @@ Deno.test("pleura synth rejects bad options with a one-line usage error", async 
       ["--out", "x", "--scans", "2", "--subsets", "12"],
       /^synth: option --subsets is "12", expected an integer in \[1, 10\]$/,
     ],
+    ...["9", "4-2", "two", "1-9"].map((value): [string[], RegExp] => [
+      ["--out", "x", "--scans", "2", "--nodules", value],
+      new RegExp(
+        `^synth: option --nodules is "${value}", expected "auto", a count in \\[0, 8\\] or a range "min-max" within it$`,
+      ),
+    ]),
   ];
   for (const [args, message] of cases) {
     await assert.rejects(

@@ -22,6 +22,7 @@ import {
   nullProgress,
   type Progress,
 } from "../logger.ts";
+import { createRng } from "../random.ts";
 import { xyzFromZyx } from "../volume.ts";
 import {
   generateSyntheticScan,
@@ -50,6 +51,14 @@ export interface WriteSyntheticDatasetOptions {
   readonly subsets?: number;
   /** zlib-compress the images (`.zraw`); default false (`.raw`, as LUNA16). Masks are always compressed. */
   readonly compress?: boolean;
+  /**
+   * Nodules per scan: `"auto"` (default: 0–3 drawn with probabilities .25,
+   * .35, .25, .15, about one per scan, as a screening cohort) or an
+   * inclusive range `[min, max]` within 0–8, each scan's count drawn
+   * uniformly from it (a nodule-rich training set). Placement can fail in a
+   * small lung, so a scan may hold fewer than drawn.
+   */
+  readonly nodules?: "auto" | readonly [number, number];
   /**
    * Allow writing into a non-empty folder. Files of an earlier synthetic
    * dataset there (listed in its manifest) are removed first; any other
@@ -117,9 +126,26 @@ export interface SyntheticManifest {
     readonly slices: number | "auto";
     readonly subsets: number;
     readonly compress: boolean;
+    /** Nodules per scan (absent in manifests written before the option). */
+    readonly nodules?: "auto" | readonly [number, number];
   };
   /** Every scan. */
   readonly scans: readonly SyntheticManifestScan[];
+}
+
+/**
+ * The nodule count of a scan: undefined (the generator's own draw) for
+ * `"auto"`, else uniform in the range from a stream of its own, so the
+ * scan's anatomy draws stay those of its seed.
+ */
+function drawNoduleCount(
+  nodules: "auto" | readonly [number, number],
+  scanSeed: number,
+): number | undefined {
+  if (nodules === "auto") return undefined;
+  const [min, max] = nodules;
+  const rng = createRng(syntheticScanSeed(scanSeed, 0x6e6f64));
+  return min + Math.floor(rng.next() * (max - min + 1));
 }
 
 /**
@@ -176,6 +202,7 @@ export async function writeSyntheticDataset(
   const size = options.shape?.size ?? 512;
   const slices = options.shape?.slices ?? "auto";
   const compress = options.compress ?? false;
+  const nodules = options.nodules ?? "auto";
   const progress = options.progress ?? nullProgress;
   const logger = options.logger ?? nullLogger;
   if (!Number.isInteger(scans) || scans < 1 || scans > 10000) {
@@ -194,6 +221,17 @@ export async function writeSyntheticDataset(
     );
   }
   validateSyntheticScanOptions(0, { size, slices });
+  if (nodules !== "auto") {
+    const [min, max] = nodules;
+    if (
+      !Number.isInteger(min) || !Number.isInteger(max) || min < 0 ||
+      max > 8 || min > max
+    ) {
+      throw new RangeError(
+        `Cannot write a synthetic dataset: nodules is [${min}, ${max}], expected "auto" or integers 0 <= min <= max <= 8`,
+      );
+    }
+  }
   await prepareFolder(outDir, options.overwrite ?? false);
   await Deno.mkdir(join(outDir, LUNA16_MASK_FOLDER), { recursive: true });
   const annotations: (string | number)[][] = [[...ANNOTATION_COLUMNS]];
@@ -204,7 +242,11 @@ export async function writeSyntheticDataset(
   progress.start(task, scans, "scans");
   for (let index = 0; index < scans; index++) {
     const scanSeed = syntheticScanSeed(seed, index);
-    const scan = generateSyntheticScan(scanSeed, { size, slices });
+    const scan = generateSyntheticScan(scanSeed, {
+      size,
+      slices,
+      noduleCount: drawNoduleCount(nodules, scanSeed),
+    });
     const seriesuid = syntheticSeriesuid(seed, index);
     const subset = index % subsets;
     const image = join(`subset${subset}`, `${seriesuid}.mhd`);
@@ -267,7 +309,7 @@ export async function writeSyntheticDataset(
   const manifest: SyntheticManifest = {
     generator: SYNTH_GENERATOR_VERSION,
     seed,
-    options: { scans, size, slices, subsets, compress },
+    options: { scans, size, slices, subsets, compress, nodules },
     scans: entries,
   };
   await writeTextAtomic(

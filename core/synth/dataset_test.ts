@@ -195,3 +195,54 @@ Deno.test("writeSyntheticDataset() rejects bad options with a message naming the
     await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
   });
 });
+
+Deno.test("writeSyntheticDataset() draws each scan's nodule count from the nodules range and records it", async () => {
+  await withTempDir(async (dir) => {
+    const none = await writeSyntheticDataset(join(dir, "none"), {
+      scans: 3,
+      seed: 5,
+      shape: SHAPE,
+      nodules: [0, 0],
+    });
+    assert.deepEqual(none.scans.map((s) => s.nodules.length), [0, 0, 0]);
+    const four = await writeSyntheticDataset(join(dir, "four"), {
+      scans: 3,
+      seed: 5,
+      shape: SHAPE,
+      nodules: [4, 4],
+    });
+    assert.deepEqual(four.scans.map((s) => s.nodules.length), [4, 4, 4]);
+    assert.deepEqual(four.options.nodules, [4, 4]);
+    // The annotations table lists every one of them.
+    const table = await Deno.readTextFile(join(dir, "four", "annotations.csv"));
+    assert.equal(table.trim().split("\n").length, 1 + 12);
+    // A range: every count drawn inside it, and the same scans' anatomy
+    // (geometry) as with the generator's own draw.
+    const ranged = await writeSyntheticDataset(join(dir, "ranged"), {
+      scans: 6,
+      seed: 5,
+      shape: SHAPE,
+      nodules: [1, 3],
+    });
+    const auto = await writeSyntheticDataset(join(dir, "auto"), {
+      scans: 6,
+      seed: 5,
+      shape: SHAPE,
+    });
+    assert.equal(auto.options.nodules, "auto");
+    for (const [i, scan] of ranged.scans.entries()) {
+      assert.ok(scan.nodules.length >= 1 && scan.nodules.length <= 3);
+      assert.deepEqual(scan.spacingMm, auto.scans[i].spacingMm);
+      assert.deepEqual(scan.originMm, auto.scans[i].originMm);
+    }
+    await assert.rejects(
+      () =>
+        writeSyntheticDataset(join(dir, "bad"), {
+          scans: 1,
+          seed: 5,
+          nodules: [3, 9],
+        }),
+      /nodules is \[3, 9\], expected "auto" or integers 0 <= min <= max <= 8/,
+    );
+  });
+});
