@@ -47,6 +47,9 @@ export const dataSectionSchema = z.object({
   dataset: z.string().default("data/synth").describe(
     "LUNA16-layout dataset root (subset*/ folders and CSVs); relative to the working directory",
   ),
+  test_dataset: z.string().nullable().default(null).describe(
+    "LUNA16-layout root of the held-out scans, with its own tables (default: dataset): test_subsets are its subsets",
+  ),
   annotations: z.string().nullable().default(null).describe(
     "annotations.csv (default: <dataset>/annotations.csv)",
   ),

@@ -7,7 +7,7 @@
  */
 
 import { Command } from "commander";
-import { openLuna16Dataset } from "../dataset/luna16.ts";
+import { type Luna16Scan, openLuna16Dataset } from "../dataset/luna16.ts";
 import { loadExperiment } from "../experiment.ts";
 import type { PluginContext } from "../plugin.ts";
 import { INFERENCE_PREPROCESS, TRAINING_PREPROCESS } from "../preprocess.ts";
@@ -75,22 +75,45 @@ async function runPreprocess(
   const experiment = await loadExperiment(config, context.registry, {
     set: flags.set,
   });
-  const subsets = chosen ?? [
-    ...new Set([
-      ...experiment.data.train_subsets,
-      ...experiment.data.val_subsets,
-      ...experiment.data.test_subsets,
-    ]),
-  ].sort((a, b) => a - b);
-  const dataset = await openLuna16Dataset(experiment.data.dataset);
-  const scans = dataset.scans.filter((s) => subsets.includes(s.subset));
-  const absent = subsets.filter((s) => dataset.missingSubsets.includes(s));
-  if (absent.length > 0) {
-    context.logger.warn(
-      `Subsets ${
-        absent.join(", ")
-      } have no folder in "${dataset.root}": skipped`,
+  const data = experiment.data;
+  // Held-out subsets come from test_dataset when the experiment names one.
+  const folds: { root: string; subsets: number[] }[] = chosen
+    ? [{ root: data.dataset, subsets: chosen }]
+    : data.test_dataset === null
+    ? [{
+      root: data.dataset,
+      subsets: [
+        ...new Set([
+          ...data.train_subsets,
+          ...data.val_subsets,
+          ...data.test_subsets,
+        ]),
+      ].sort((a, b) => a - b),
+    }]
+    : [
+      {
+        root: data.dataset,
+        subsets: [...new Set([...data.train_subsets, ...data.val_subsets])]
+          .sort((a, b) => a - b),
+      },
+      { root: data.test_dataset, subsets: [...data.test_subsets] },
+    ];
+  const scans: Luna16Scan[] = [];
+  for (const fold of folds) {
+    const dataset = await openLuna16Dataset(fold.root);
+    scans.push(
+      ...dataset.scans.filter((s) => fold.subsets.includes(s.subset)),
     );
+    const absent = fold.subsets.filter((s) =>
+      dataset.missingSubsets.includes(s)
+    );
+    if (absent.length > 0) {
+      context.logger.warn(
+        `Subsets ${
+          absent.join(", ")
+        } have no folder in "${dataset.root}": skipped`,
+      );
+    }
   }
   const slot = experiment.model.segmenter;
   const pluginContext: PluginContext = {
@@ -120,8 +143,11 @@ async function runPreprocess(
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   context.print(
-    `preprocessed ${result.processed.length}, already cached ${result.cached.length}, failed ${result.failed.length} of ${scans.length} scans (subsets ${
-      subsets.join(",")
+    `preprocessed ${result.processed.length}, already cached ${result.cached.length}, failed ${result.failed.length} of ${scans.length} scans (${
+      folds.length === 1
+        ? `subsets ${folds[0].subsets.join(",")}`
+        : folds.map((f) => `subsets ${f.subsets.join(",")} of ${f.root}`)
+          .join("; ")
     }, segmenter "${slot.plugin}", ${flags.mode}) → ${result.dir} [${seconds} s]`,
   );
   for (const f of result.failed) {

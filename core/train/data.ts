@@ -53,7 +53,7 @@ export async function testFoldFindings(
   annotations: FrocFinding[];
   excluded: FrocFinding[];
 }> {
-  const fold = await openFold(experiment, experiment.data.test_subsets);
+  const fold = await openFold(experiment, "test");
   return {
     seriesuids: [...fold.seriesuids],
     annotations: [...fold.annotations],
@@ -61,13 +61,21 @@ export async function testFoldFindings(
   };
 }
 
+/**
+ * A fold of the experiment's data: training subsets from `data.dataset`,
+ * held-out ones from `data.test_dataset` when set (whose own tables then
+ * apply; the explicit table paths belong to `data.dataset`).
+ */
 async function openFold(
   experiment: ResolvedExperiment,
-  subsets: readonly number[],
+  which: "train" | "test",
 ): Promise<Luna16Fold> {
   const data = experiment.data;
-  const dataset = await openLuna16Dataset(data.dataset);
+  const subsets = which === "train" ? data.train_subsets : data.test_subsets;
+  const separate = which === "test" ? data.test_dataset : null;
+  const dataset = await openLuna16Dataset(separate ?? data.dataset);
   const fold = dataset.folds(subsets);
+  if (separate !== null) return fold;
   if (!data.annotations && !data.excluded && !data.seriesuids) return fold;
   // Tables given explicitly replace the dataset's own, restricted to the fold.
   const ids = new Set(fold.scans.map((s) => s.seriesuid));
@@ -125,8 +133,8 @@ export async function prepareRunData(
     slot.anchor_head.options,
     context,
   );
-  const trainFold = await openFold(experiment, experiment.data.train_subsets);
-  const testFold = await openFold(experiment, experiment.data.test_subsets);
+  const trainFold = await openFold(experiment, "train");
+  const testFold = await openFold(experiment, "test");
 
   const cacheRoot = experiment.data.cache_dir;
   const trainCache = await fill(

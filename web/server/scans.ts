@@ -364,15 +364,18 @@ export class ScanService {
   }
 }
 
-/** The run's dataset folder from its resolved config. */
+/**
+ * The folder of the run's held-out scans (the ones its findings name) from
+ * its resolved config: `data.test_dataset` when set, else `data.dataset`.
+ */
 export function datasetOf(run: RunRecord): string | undefined {
   try {
     const config = JSON.parse(run.configJson) as {
-      data?: { dataset?: unknown };
+      data?: { dataset?: unknown; test_dataset?: unknown };
     };
-    return typeof config.data?.dataset === "string"
-      ? config.data.dataset
-      : undefined;
+    const data = config.data;
+    if (typeof data?.test_dataset === "string") return data.test_dataset;
+    return typeof data?.dataset === "string" ? data.dataset : undefined;
   } catch {
     return undefined;
   }

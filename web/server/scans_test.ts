@@ -147,3 +147,26 @@ Deno.test("ScanService refuses datasets and data files outside its folders", () 
       /Cannot read scan "evil": its data file lies outside the data folders/,
     );
   }));
+
+Deno.test("ScanService finds a run's held-out scans in data.test_dataset when the run names one", () =>
+  withPhantom(async (root, dataset, uid) => {
+    const scans = new ScanService([join(root, "data")], testRegistry());
+    const run = {
+      ...runOn(join(root, "data", "training")),
+      configJson: JSON.stringify({
+        data: {
+          dataset: join(root, "data", "training"),
+          test_dataset: dataset,
+        },
+      }),
+    };
+    assert.equal(
+      await scans.locate(run, uid),
+      join(dataset, "subset0", `${uid}.mhd`),
+    );
+    // Without test_dataset the (empty) training folder is searched.
+    await assert.rejects(
+      () => scans.locate(runOn(join(root, "data", "training")), uid),
+      ScanNotFound,
+    );
+  }));
