@@ -42,6 +42,7 @@ Deno.test({
       });
       const sets = [
         `data.dataset=${join(dir, "data")}`,
+        "data.test_dataset=null",
         `data.cache_dir=${join(dir, "cache")}`,
         "data.train_subsets=[0, 1, 2, 3]",
         "data.test_subsets=[4]",

@@ -13,6 +13,7 @@ extends: ${join(REPO_ROOT, "configs/base/cpu.yaml")}
 name: tiny
 data:
   dataset: ${join(dir, "data")}
+  test_dataset: null
   train_subsets: [0, 1]
   test_subsets: [2]
   cache_dir: ${join(dir, "cache")}

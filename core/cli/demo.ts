@@ -89,7 +89,8 @@ async function runDemo(context: CliContext, flags: DemoFlags): Promise<void> {
     context.logger.info(`Using the dataset in "${flags.data}"`);
   }
   const grid = await loadGrid(flags.grid, context.registry, {
-    set: [`data.dataset=${flags.data}`, ...flags.set],
+    // One dataset: its own subsets train and test.
+    set: [`data.dataset=${flags.data}`, "data.test_dataset=null", ...flags.set],
   });
   context.logger.info(
     `Ablation "${grid.name}": base + ${
