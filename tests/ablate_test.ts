@@ -43,6 +43,8 @@ Deno.test({
       const sets = [
         `data.dataset=${join(dir, "data")}`,
         "data.test_dataset=null",
+        // The grid's first variant (top 2) as the base, so three runs.
+        "model.miner.options.k=2",
         `data.cache_dir=${join(dir, "cache")}`,
         "data.train_subsets=[0, 1, 2, 3]",
         "data.test_subsets=[4]",
