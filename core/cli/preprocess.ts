@@ -77,27 +77,20 @@ async function runPreprocess(
   });
   const data = experiment.data;
   // Held-out subsets come from test_dataset when the experiment names one.
-  const folds: { root: string; subsets: number[] }[] = chosen
-    ? [{ root: data.dataset, subsets: chosen }]
-    : data.test_dataset === null
-    ? [{
-      root: data.dataset,
-      subsets: [
-        ...new Set([
-          ...data.train_subsets,
-          ...data.val_subsets,
-          ...data.test_subsets,
-        ]),
-      ].sort((a, b) => a - b),
-    }]
-    : [
-      {
-        root: data.dataset,
-        subsets: [...new Set([...data.train_subsets, ...data.val_subsets])]
-          .sort((a, b) => a - b),
-      },
-      { root: data.test_dataset, subsets: [...data.test_subsets] },
-    ];
+  const separate = chosen === null ? data.test_dataset : null;
+  const sorted = (subsets: number[]) =>
+    [...new Set(subsets)].sort((a, b) => a - b);
+  const folds = [{
+    root: data.dataset,
+    subsets: chosen ?? sorted([
+      ...data.train_subsets,
+      ...data.val_subsets,
+      ...(separate === null ? data.test_subsets : []),
+    ]),
+  }];
+  if (separate !== null) {
+    folds.push({ root: separate, subsets: sorted([...data.test_subsets]) });
+  }
   const scans: Luna16Scan[] = [];
   for (const fold of folds) {
     const dataset = await openLuna16Dataset(fold.root);
