@@ -108,12 +108,9 @@ async function runSynth(context: CliContext, flags: SynthFlags): Promise<void> {
 function noduleFlag(value: string): "auto" | [number, number] {
   const text = value.trim();
   if (text === "auto") return "auto";
-  const range = /^(\d+)\s*-\s*(\d+)$/.exec(text);
-  const [min, max] = range
-    ? [Number(range[1]), Number(range[2])]
-    : /^\d+$/.test(text)
-    ? [Number(text), Number(text)]
-    : [NaN, NaN];
+  // A count "n" is the range n-n.
+  const match = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(text);
+  const min = Number(match?.[1]), max = Number(match?.[2] ?? match?.[1]);
   if (!(min >= 0 && max <= 8 && min <= max)) {
     throw new UsageError(
       `synth: option --nodules is "${value}", expected "auto", a count in [0, 8] or a range "min-max" within it`,
