@@ -2,12 +2,17 @@ import assert from "node:assert/strict";
 import { createEngine } from "../engine/mod.ts";
 import {
   applyUpdate,
+  applyUpdateArrays,
+  applyUpdateOps,
   derivedSeed,
   epochOrder,
   learningRate,
   type StageSettings,
   stageSteps,
+  updateArrays,
+  type UpdateSettings,
 } from "./trainer.ts";
+import { createRng } from "../random.ts";
 
 const SCHEDULE = {
   lr: 0.01,
@@ -74,25 +79,44 @@ Deno.test("derivedSeed() separates nearby inputs", () => {
 
 const tf = (await createEngine("tfjs-cpu")).tf;
 
-/** Runs `applyUpdate` on w0 with the given gradients; returns w after each. */
+type UpdateFn = typeof applyUpdate;
+
+/** Runs an update rule on w0 with the given gradients; returns w after each. */
 function updates(
-  settings: Parameters<typeof applyUpdate>[4],
+  settings: UpdateSettings,
   w0: number[],
   gradients: number[][],
   lr: number,
+  apply: UpdateFn = applyUpdate,
+  gradScale = 1,
 ): number[][] {
   const w = tf.variable(tf.tensor1d(w0));
   const first = tf.variable(tf.zerosLike(w));
   const second = tf.variable(tf.zerosLike(w));
   const out = gradients.map((g, i) => {
     tf.tidy(() =>
-      applyUpdate(tf, w, tf.tensor1d(g), { first, second }, settings, lr, i + 1)
+      apply(
+        tf,
+        w,
+        tf.tensor1d(g),
+        { first, second },
+        settings,
+        lr,
+        i + 1,
+        gradScale,
+      )
     );
     return [...w.dataSync()];
   });
   tf.dispose([w, first, second]);
   return out;
 }
+
+/** Both implementations of the rule, each checked against the same hand-computed values. */
+const RULES: [string, UpdateFn][] = [
+  ["tfjs ops", applyUpdateOps],
+  ["typed arrays", applyUpdateArrays],
+];
 
 function assertClose(actual: number[][], expected: number[][]): void {
   actual.flat().forEach((a, i) =>
@@ -103,38 +127,102 @@ function assertClose(actual: number[][], expected: number[][]): void {
   );
 }
 
-Deno.test("applyUpdate() sgd: L2 on the gradient, momentum velocity (hand-computed)", () => {
-  const sgd = { optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0.1 };
-  // g' = g + 0.1 w; v = 0.9 v + g'; w -= 0.1 v.
-  assertClose(updates(sgd, [1, -2], [[0.5, 0.5], [0.5, 0.5]], 0.1), [
-    [0.94, -2.03],
-    [0.8266, -2.0867],
-  ]);
+for (const [name, apply] of RULES) {
+  Deno.test(`applyUpdate() sgd (${name}): L2 on the gradient, momentum velocity (hand-computed)`, () => {
+    const sgd = { optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0.1 };
+    // g' = g + 0.1 w; v = 0.9 v + g'; w -= 0.1 v.
+    assertClose(updates(sgd, [1, -2], [[0.5, 0.5], [0.5, 0.5]], 0.1, apply), [
+      [0.94, -2.03],
+      [0.8266, -2.0867],
+    ]);
+  });
+}
+
+for (const [name, apply] of RULES) {
+  Deno.test(`applyUpdate() adam (${name}): a constant gradient moves each weight by lr·sign, plus decoupled decay`, () => {
+    // With a constant gradient the bias-corrected moments are g and g², so
+    // the step is lr·(sign(g) + λw) whatever β1, β2.
+    const adam = {
+      optimizer: "adam" as const,
+      momentum: 0.9,
+      beta2: 0.999,
+      weightDecay: 0.1,
+    };
+    assertClose(
+      updates(adam, [1, -2], [[0.5, -0.25], [0.5, -0.25]], 0.1, apply),
+      [
+        [0.89, -1.88],
+        [0.7811, -1.7612],
+      ],
+    );
+  });
+}
+
+for (const [name, apply] of RULES) {
+  Deno.test(`applyUpdate() adam (${name}): bias correction of both moments (hand-computed second step)`, () => {
+    const adam = {
+      optimizer: "adam" as const,
+      momentum: 0.9,
+      beta2: 0.999,
+      weightDecay: 0,
+    };
+    // t=1: m̂ = 1, ŝ = 1 → step 1. t=2 (g = 0): m = 0.09, s = 0.000999,
+    // m̂ = 0.09/0.19, ŝ = 0.000999/0.001999 → step 0.6700582.
+    assertClose(updates(adam, [0], [[1], [0]], 1, apply), [[-1], [-1.6700582]]);
+  });
+}
+
+Deno.test("applyUpdate() gradScale multiplies the gradient first (sgd: v = 0.5·g, hand-computed)", () => {
+  const sgd = { optimizer: "sgd" as const, momentum: 0.9, weightDecay: 0 };
+  for (const [, apply] of RULES) {
+    // v = 0.5 · [2, -4] = [1, -2]; w = w0 − 0.1 v.
+    assertClose(updates(sgd, [1, 1], [[2, -4]], 0.1, apply, 0.5), [[0.9, 1.2]]);
+  }
 });
 
-Deno.test("applyUpdate() adam: a constant gradient moves each weight by lr·sign, plus decoupled decay", () => {
-  // With a constant gradient the bias-corrected moments are g and g², so
-  // the step is lr·(sign(g) + λw) whatever β1, β2.
-  const adam = {
-    optimizer: "adam" as const,
-    momentum: 0.9,
-    beta2: 0.999,
-    weightDecay: 0.1,
-  };
-  assertClose(updates(adam, [1, -2], [[0.5, -0.25], [0.5, -0.25]], 0.1), [
-    [0.89, -1.88],
-    [0.7811, -1.7612],
-  ]);
+Deno.test("applyUpdate() typed arrays and tfjs ops agree over 20 steps of random gradients (sgd and adam, decay, scale)", () => {
+  const rng = createRng(7);
+  const w0 = Array.from({ length: 64 }, () => rng.uniform(-1, 1));
+  const gradients = Array.from(
+    { length: 20 },
+    () => Array.from({ length: 64 }, () => rng.uniform(-3, 3)),
+  );
+  for (
+    const settings of [
+      { optimizer: "sgd" as const, momentum: 0.9, weightDecay: 1e-4 },
+      {
+        optimizer: "adam" as const,
+        momentum: 0.9,
+        beta2: 0.99,
+        weightDecay: 1e-2,
+      },
+    ]
+  ) {
+    assertClose(
+      updates(settings, w0, gradients, 0.01, applyUpdateArrays, 0.7),
+      updates(settings, w0, gradients, 0.01, applyUpdateOps, 0.7),
+    );
+  }
 });
 
-Deno.test("applyUpdate() adam: bias correction of both moments (hand-computed second step)", () => {
-  const adam = {
-    optimizer: "adam" as const,
-    momentum: 0.9,
-    beta2: 0.999,
-    weightDecay: 0,
+Deno.test("updateArrays() leaves its inputs untouched and rejects mismatched lengths", () => {
+  const state = {
+    weights: new Float32Array([1, 2]),
+    grad: new Float32Array([1, 1]),
+    first: new Float32Array([0, 0]),
+    second: new Float32Array([0, 0]),
   };
-  // t=1: m̂ = 1, ŝ = 1 → step 1. t=2 (g = 0): m = 0.09, s = 0.000999,
-  // m̂ = 0.09/0.19, ŝ = 0.000999/0.001999 → step 0.6700582.
-  assertClose(updates(adam, [0], [[1], [0]], 1), [[-1], [-1.6700582]]);
+  const adam = { optimizer: "adam" as const, momentum: 0.9, weightDecay: 0 };
+  const next = updateArrays(state, adam, 0.1, 1);
+  assert.deepEqual([...state.weights], [1, 2]);
+  assert.deepEqual([...state.first], [0, 0]);
+  assertClose([[...next.weights]], [[0.9, 1.9]]);
+  assert.throws(
+    () => updateArrays({ ...state, grad: new Float32Array(3) }, adam, 0.1, 1),
+    /Cannot update 2 weights with 3 gradients/,
+  );
+  assert.throws(
+    () => updateArrays({ ...state, second: undefined }, adam, 0.1, 1),
+    /without second moments/,
+  );
 });
