@@ -19,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   loss: () => import("./loss.ts").then((m) => m.run),
   engine: () => import("./engine.ts").then((m) => m.run),
   engine_memory: () => import("./engine_memory.ts").then((m) => m.run),
+  update: () => import("./update.ts").then((m) => m.run),
   synth: () => import("./synth.ts").then((m) => m.run),
   web: () => import("./web.ts").then((m) => m.run),
   predict: () => import("./predict.ts").then((m) => m.run),
