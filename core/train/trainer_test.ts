@@ -10,6 +10,7 @@ import {
   type StageSettings,
   stageSteps,
   updateArrays,
+  type UpdateRule,
   type UpdateSettings,
 } from "./trainer.ts";
 import { createRng } from "../random.ts";
@@ -79,15 +80,13 @@ Deno.test("derivedSeed() separates nearby inputs", () => {
 
 const tf = (await createEngine("tfjs-cpu")).tf;
 
-type UpdateFn = typeof applyUpdate;
-
 /** Runs an update rule on w0 with the given gradients; returns w after each. */
 function updates(
   settings: UpdateSettings,
   w0: number[],
   gradients: number[][],
   lr: number,
-  apply: UpdateFn = applyUpdate,
+  apply: UpdateRule = applyUpdate,
   gradScale = 1,
 ): number[][] {
   const w = tf.variable(tf.tensor1d(w0));
@@ -113,7 +112,7 @@ function updates(
 }
 
 /** Both implementations of the rule, each checked against the same hand-computed values. */
-const RULES: [string, UpdateFn][] = [
+const RULES: [string, UpdateRule][] = [
   ["tfjs ops", applyUpdateOps],
   ["typed arrays", applyUpdateArrays],
 ];
