@@ -6,10 +6,11 @@
  * positions = batch × depth × height × width). Inputs are never written.
  *
  * ReLU and its mask are written without branches, as `(v + |v|) / 2` and
- * `g · (out > 0)`: about half the activations are positive, so a branch
- * mispredicts on every other value, which made the batch-norm loops 3–4×
- * slower (10.4 against 2.8 ns per value for batch norm + ReLU forward on
- * 221,184 × 12 values).
+ * `g · (out > 0)`. On random values (signs unpredictable) the branches made
+ * batch norm + ReLU 3–4× slower (forward 11.5 against 3.1 ns per value on
+ * 221,184 × 12). Real activations have spatially coherent signs, so the gain
+ * in training is smaller: in the CPU preset's step, batch-norm forward 41 → 25
+ * ms and backward 90 → 70 ms.
  *
  * @module
  */
