@@ -77,6 +77,9 @@ const sizeBand = z.object({
   copies: z.int().min(0).describe("Copies of each nodule in this band"),
 }).strict();
 
+/** Adam's second-moment decay β2 by default (the trainer's default too). */
+export const ADAM_BETA2 = 0.999;
+
 /** The `train` section: engine, sampling, optimisation and the staged schedule. */
 export const trainSectionSchema = z.object({
   engine: z.enum(ENGINE_NAMES).default("cpu").describe(
@@ -106,7 +109,7 @@ export const trainSectionSchema = z.object({
   momentum: z.number().min(0).max(1).default(0.9).describe(
     "SGD momentum; Adam's first-moment decay β1",
   ),
-  beta2: z.number().min(0).lt(1).default(0.999).describe(
+  beta2: z.number().min(0).lt(1).default(ADAM_BETA2).describe(
     "Adam's second-moment decay β2",
   ),
   weight_decay: z.number().min(0).default(1e-4).describe(

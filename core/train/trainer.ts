@@ -14,6 +14,7 @@
  */
 
 import type * as tfTypes from "@tensorflow/tfjs-core";
+import { ADAM_BETA2 } from "../experiment.ts";
 import type { AnchorHead, HeadNetwork } from "../anchor_head.ts";
 import { VALUES_PER_ANCHOR } from "../anchor_head.ts";
 import type { BackboneNetwork, NamedWeights } from "../backbone.ts";
@@ -52,7 +53,7 @@ export interface StageSettings {
   readonly optimizer?: OptimizerName;
   /** SGD momentum; Adam's first-moment decay β1. */
   readonly momentum: number;
-  /** Adam's second-moment decay β2 (unused by SGD). */
+  /** Adam's second-moment decay β2 (unused by SGD); default {@linkcode ADAM_BETA2}. */
   readonly beta2?: number;
   /** Weight decay: L2 added to the gradient (SGD), decoupled (Adam). */
   readonly weightDecay: number;
@@ -189,7 +190,7 @@ export const applyUpdateOps: UpdateRule = (
     return;
   }
   const second = adamSecond(slots);
-  const b1 = settings.momentum, b2 = settings.beta2 ?? 0.999;
+  const b1 = settings.momentum, b2 = settings.beta2 ?? ADAM_BETA2;
   slots.first.assign(tf.add(tf.mul(slots.first, b1), tf.mul(grad, 1 - b1)));
   second.assign(tf.add(tf.mul(second, b2), tf.mul(tf.square(grad), 1 - b2)));
   const mHat = tf.div(slots.first, 1 - b1 ** t);
@@ -297,7 +298,7 @@ export function updateArrays(
     );
   }
   const s = new Float32Array(n);
-  const b1 = settings.momentum, b2 = settings.beta2 ?? 0.999;
+  const b1 = settings.momentum, b2 = settings.beta2 ?? ADAM_BETA2;
   const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
   for (let i = 0; i < n; i++) {
     const g = grad[i] * gradScale;
