@@ -7,6 +7,11 @@
  * preprocessing options and {@linkcode PREPROCESS_VERSION}, so a change of
  * any of them starts a new folder.
  *
+ * Within a folder, entries are named by series id. An entry also records a
+ * fingerprint of its source files (names, sizes and modification times;
+ * {@linkcode sourceFingerprint}), so a scan regenerated or replaced under
+ * the same id is preprocessed again instead of being served stale.
+ *
  * Writes are atomic (temporary file + rename) and the JSON sidecar is
  * written last: a scan whose sidecar is missing, unreadable or does not
  * match its image files counts as not cached, so an interrupted run never
@@ -16,7 +21,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DataError } from "./errors.ts";
 import { canonicalJson } from "./experiment.ts";
 import { readVolume } from "./io/mod.ts";
@@ -82,6 +87,48 @@ interface Sidecar {
   readonly report: PreprocessedScan["report"];
   readonly imageBytes: number;
   readonly maskBytes: number;
+  /** {@linkcode sourceFingerprint} of the source when written; absent in older entries. */
+  readonly sourceFingerprint?: string;
+}
+
+/**
+ * A fingerprint of a scan's source files: SHA-256 (16 hex digits) over the
+ * name, size and modification time of each file that holds the scan (a
+ * MetaImage header and its data file, a single NIfTI/`.mha` file, or the
+ * files of a DICOM folder). Moving the dataset keeps it; rewriting a file
+ * (a regenerated dataset with the same ids) changes it.
+ *
+ * @param imagePath the scan's image file or DICOM folder
+ * @returns the fingerprint
+ * @example
+ * ```ts ignore
+ * import { sourceFingerprint } from "./preprocess_cache.ts";
+ * await sourceFingerprint("data/demo/subset0/1.2.3.mhd"); // "3f0c…" (16 hex)
+ * ```
+ */
+export async function sourceFingerprint(imagePath: string): Promise<string> {
+  const files: string[] = [];
+  const info = await Deno.stat(imagePath);
+  if (info.isDirectory) {
+    for await (const entry of Deno.readDir(imagePath)) {
+      if (entry.isFile) files.push(join(imagePath, entry.name));
+    }
+    files.sort();
+  } else {
+    files.push(imagePath);
+    if (/\.mhd$/i.test(imagePath)) {
+      const { dataFile } = await readMetaImageHeader(imagePath);
+      if (dataFile !== null) files.push(dataFile);
+    }
+  }
+  const hash = createHash("sha256");
+  for (const file of files) {
+    const stat = file === imagePath ? info : await Deno.stat(file);
+    hash.update(
+      `${basename(file)}\t${stat.size}\t${stat.mtime?.getTime() ?? -1}\n`,
+    );
+  }
+  return hash.digest("hex").slice(0, 16);
 }
 
 function checkName(seriesuid: string): void {
@@ -119,11 +166,14 @@ export function cachedScanPaths(
  * @param dir the cache folder (`<root>/<key>`)
  * @param seriesuid the scan's id (a file name)
  * @param scan the preprocessed scan
+ * @param fingerprint {@linkcode sourceFingerprint} of the source, read back
+ *   by {@linkcode preprocessDataset} to tell a changed source
  */
 export async function writePreprocessed(
   dir: string,
   seriesuid: string,
   scan: PreprocessedScan,
+  fingerprint?: string,
 ): Promise<void> {
   const paths = cachedScanPaths(dir, seriesuid);
   await Deno.mkdir(dir, { recursive: true });
@@ -147,6 +197,7 @@ export async function writePreprocessed(
     report: scan.report,
     imageBytes: scan.image.length,
     maskBytes: scan.mask.length,
+    ...(fingerprint === undefined ? {} : { sourceFingerprint: fingerprint }),
   };
   const temp = `${paths.sidecar}.tmp-${Deno.pid}-${
     Math.floor(Math.random() * 0xffffffff).toString(16)
@@ -258,8 +309,9 @@ export interface PreprocessDatasetResult {
 }
 
 /**
- * Fills the cache for a list of scans: a scan already cached is skipped;
- * the others are read, segmented, preprocessed and written. A scan that
+ * Fills the cache for a list of scans: a scan already cached from the same
+ * source files (same {@linkcode sourceFingerprint}) is skipped; the others
+ * are read, segmented, preprocessed and written. A scan that
  * fails is reported and the others go on.
  *
  * @param scans the scans
@@ -290,7 +342,13 @@ export async function preprocessDataset(
   let done = 0;
   for (const scan of scans) {
     cachedScanPaths(dir, scan.seriesuid);
-    if (await readSidecarOnly(dir, scan.seriesuid, scan.imagePath)) {
+    const fingerprint = await sourceFingerprint(scan.imagePath).catch(() =>
+      undefined
+    );
+    if (
+      fingerprint !== undefined &&
+      await isCached(dir, scan.seriesuid, fingerprint)
+    ) {
       cached.push(scan.seriesuid);
     } else {
       try {
@@ -298,7 +356,7 @@ export async function preprocessDataset(
         const volume = await readVolume(scan.imagePath);
         const masks = await segmenter.segmenter.segment(volume);
         const pre = preprocessScan(volume, masks, preprocess);
-        await writePreprocessed(dir, scan.seriesuid, pre);
+        await writePreprocessed(dir, scan.seriesuid, pre, fingerprint);
         processed.push(scan.seriesuid);
         logger.debug(`Preprocessed "${scan.seriesuid}"`, {
           ms: Math.round(performance.now() - started),
@@ -321,37 +379,30 @@ export async function preprocessDataset(
 }
 
 // A complete entry has a current sidecar whose image files have the
-// recorded sizes; checked without reading the voxels.
-// The cache is keyed by scan id, so an entry must also still describe the
-// scan at `imagePath`: a regenerated dataset can reuse ids (MetaImage
-// headers are compared cheaply; other formats are trusted by id).
-async function readSidecarOnly(
+// recorded sizes (checked without reading the voxels) and whose source
+// fingerprint is the scan's now. The cache is keyed by scan id, so this is
+// what tells a regenerated dataset that reuses ids; an entry written
+// without a fingerprint (before it was recorded) is redone.
+async function isCached(
   dir: string,
   seriesuid: string,
-  imagePath?: string,
+  fingerprint: string,
 ): Promise<boolean> {
   const paths = cachedScanPaths(dir, seriesuid);
   try {
     const sidecar: Sidecar = JSON.parse(await Deno.readTextFile(paths.sidecar));
-    if (sidecar.version !== PREPROCESS_VERSION) return false;
+    if (
+      sidecar.version !== PREPROCESS_VERSION ||
+      sidecar.sourceFingerprint !== fingerprint
+    ) {
+      return false;
+    }
     const raw = (p: string) => p.replace(/\.mhd$/, ".raw");
     const [a, b] = await Promise.all([
       Deno.stat(raw(paths.image)),
       Deno.stat(raw(paths.mask)),
     ]);
-    if (a.size !== sidecar.imageBytes || b.size !== sidecar.maskBytes) {
-      return false;
-    }
-    if (imagePath && /\.(mhd|mha)$/i.test(imagePath)) {
-      const header = await readMetaImageHeader(imagePath);
-      const same = (x: readonly number[], y: readonly number[]) =>
-        x.length === y.length && x.every((v, i) => Math.abs(v - y[i]) < 1e-6);
-      return same(header.shape, sidecar.source.shape) &&
-        same(header.spacingMm, sidecar.source.spacingMm) &&
-        same(header.originMm, sidecar.source.originMm) &&
-        same(header.direction, sidecar.source.direction);
-    }
-    return true;
+    return a.size === sidecar.imageBytes && b.size === sidecar.maskBytes;
   } catch {
     return false;
   }

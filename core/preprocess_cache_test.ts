@@ -190,7 +190,7 @@ Deno.test("preprocessDataset() fills the cache once, skips cached scans, redoes 
   }
 });
 
-Deno.test("preprocessDataset() redoes a cached scan whose image changed under the same id", async () => {
+Deno.test("preprocessDataset() redoes a cached scan whose files changed under the same id, not one whose folder moved", async () => {
   const root = await Deno.makeTempDir();
   try {
     const path = join(root, "s1.mhd");
@@ -212,6 +212,25 @@ Deno.test("preprocessDataset() redoes a cached scan whose image changed under th
     const again = await run();
     assert.deepEqual(again.processed, ["s1"]);
     assert.equal(segmenter.calls, 2);
+    // The same geometry with other voxels (the same scan seed with other
+    // nodules): the files changed, so the scan is redone.
+    await writeMetaImage(path, chestPhantom({ slices: 16, seed: 2 }).volume);
+    assert.deepEqual((await run()).processed, ["s1"]);
+    assert.equal(segmenter.calls, 3);
+    // Moving the dataset keeps the files' names, sizes and times: cached.
+    const moved = join(root, "moved");
+    await Deno.mkdir(moved);
+    for (const name of ["s1.mhd", "s1.raw"]) {
+      await Deno.rename(join(root, name), join(moved, name));
+    }
+    const fromMoved = await preprocessDataset(
+      [{ seriesuid: "s1", imagePath: join(moved, "s1.mhd") }],
+      { id: "counting", options: {}, segmenter },
+      cacheRoot,
+      nullProgress,
+    );
+    assert.deepEqual(fromMoved.cached, ["s1"]);
+    assert.equal(segmenter.calls, 3);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
