@@ -102,6 +102,9 @@ export const trainSectionSchema = z.object({
   max_minutes: z.number().min(0).default(0).describe(
     "Stop each stage after this much wall time (0 = no limit)",
   ),
+  total_minutes: z.number().min(0).default(0).describe(
+    "Wall-time limit of training as a whole, every stage and the hard-mining predictions between them (0 = no limit): a stage gets at most what is left",
+  ),
   lr: z.number().positive().default(0.01).describe("Base learning rate"),
   optimizer: z.enum(["sgd", "adam"]).default("sgd").describe(
     "Update rule: sgd (momentum, the reference) or adam (decoupled weight decay)",

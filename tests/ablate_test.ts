@@ -113,6 +113,16 @@ Deno.test({
           };
           assert.equal(mining.summary.scans, 4);
           assert.ok(mining.summary.nodules > 0);
+          // Each stage records its training minutes, the mining its own,
+          // which count against train.total_minutes.
+          for (const s of stages) {
+            const minutes = s.summary.trainMinutes as number;
+            assert.ok(minutes > 0 && minutes < 10, `${minutes}`);
+          }
+          const miningMinutes = (stages[1].summary.mining as {
+            minutes: number;
+          }).minutes;
+          assert.ok(miningMinutes > 0 && miningMinutes < 10);
           // Stage 1 fine-tunes at lr · stage_lr_factor, without warm-up.
           const lr = store.metrics(run.id).filter((m) =>
             m.name === "lr" && m.stage === 1

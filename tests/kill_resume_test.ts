@@ -3,54 +3,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openRunStore } from "../core/run_store_sqlite.ts";
 import { writeSyntheticDataset } from "../core/synth/dataset.ts";
-import { REPO_ROOT } from "../core/testing/shared_data.ts";
 import { readCheckpoint } from "../core/train/checkpoint.ts";
-
-/** A tiny experiment: narrow network, 32³ crops, one stage of 10 steps, a checkpoint every 2. */
-function tinyExperiment(dir: string): string {
-  return `
-extends: ${join(REPO_ROOT, "configs/base/cpu.yaml")}
-name: tiny
-data:
-  dataset: ${join(dir, "data")}
-  test_dataset: null
-  train_subsets: [0, 1]
-  test_subsets: [2]
-  cache_dir: ${join(dir, "cache")}
-model:
-  backbone:
-    plugin: resunet
-    options:
-      preset: small
-      pre_channels: 4
-      stage_channels: [4, 4, 4, 4]
-      stage_blocks: [1, 1, 1, 1]
-      back_channels: [4, 8]
-      back_blocks: [1, 1]
-  anchor_head: { plugin: rpn3d, options: { hidden_channels: 8 } }
-train:
-  crop_size: 32
-  max_steps: 10
-  warmup_steps: 2
-  checkpoint_every: 2
-  max_minutes: 0
-  hard_mining: { stages: 1 }
-eval:
-  bootstrap: 0
-  side: 64
-  margin: 16
-`;
-}
-
-function train(config: string, runs: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "train", config, "--runs", runs],
-    cwd: REPO_ROOT,
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-}
+import { tinyExperiment, train } from "./fixtures.ts";
 
 function checkpointFiles(runs: string): string[] {
   if (!existsSync(runs)) return [];

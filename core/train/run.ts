@@ -38,7 +38,7 @@ import { exportDetector } from "../onnx/export.ts";
 import type { PluginContext } from "../plugin.ts";
 import { createRng } from "../random.ts";
 import type { Registry } from "../registry.ts";
-import type { RunRecord, RunStore } from "../run_store.ts";
+import type { RunRecord, RunStore, StageRecord } from "../run_store.ts";
 import type { Detection } from "../volume.ts";
 import {
   type Checkpoint,
@@ -57,6 +57,7 @@ import {
   derivedSeed,
   loadWeights,
   type StageModel,
+  type StageResult,
   type StageSettings,
   trainStage,
 } from "./trainer.ts";
@@ -276,6 +277,7 @@ export async function runExperiment(
         progress,
       });
     }
+    logTrainingTime(logger, store.stages(run.id), experiment.train);
     // The final model, then the held-out FROC (the last stage's held-out
     // predictions when it already made them).
     const model = result!.model;
@@ -319,6 +321,36 @@ export async function runExperiment(
   } finally {
     engine?.dispose();
   }
+}
+
+// One line with the training time and its parts (the held-out scoring
+// after each stage is evaluation and is not counted).
+function logTrainingTime(
+  logger: Logger,
+  stages: readonly StageRecord[],
+  train: ResolvedExperiment["train"],
+): void {
+  const parts: string[] = [];
+  for (const record of [...stages].sort((a, b) => a.index - b.index)) {
+    const summary = record.summary as {
+      trainMinutes?: unknown;
+      mining?: { minutes?: unknown };
+    };
+    const mining = summary.mining?.minutes;
+    if (typeof mining === "number") parts.push(`mining ${mining.toFixed(1)}`);
+    if (typeof summary.trainMinutes === "number") {
+      parts.push(`stage ${record.index} ${summary.trainMinutes.toFixed(1)}`);
+    }
+  }
+  const total = trainingMinutes(stages, Infinity);
+  logger.info(
+    `Training took ${total.toFixed(1)} min (${parts.join(" + ")})${
+      train.total_minutes > 0
+        ? ` of train.total_minutes ${train.total_minutes}`
+        : ""
+    }`,
+    { minutes: total },
+  );
 }
 
 interface Networks {
@@ -399,6 +431,7 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
       | undefined;
     let mined = stored;
     if (!mined) {
+      const started = performance.now();
       const previous = exportModel(job);
       const detections = await data.predictTrain(previous, job.progress);
       const result = mineHardExamples(data.train, detections, {
@@ -406,7 +439,12 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
         minLogit: train.hard_mining.fp_min_logit,
         missedCopies: train.hard_mining.missed_copies,
       });
-      mined = { entries: result.entries, summary: result.summary };
+      // Its wall time counts against `train.total_minutes`.
+      const minutes = (performance.now() - started) / 60000;
+      mined = {
+        entries: result.entries,
+        summary: { ...result.summary, minutes },
+      };
       store.putArtifact(runId, `mining.stage${stage}`, mined);
     }
     list = [...list, ...mined.entries];
@@ -430,7 +468,19 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
     status: "running",
     summary: { listLength: list.length, mining },
   });
-  const settings = stageSettings(experiment, stage, job.head.stride);
+  const used = trainingMinutes(store.stages(runId), stage) +
+    Number(mining.minutes ?? 0);
+  const settings = stageSettings(experiment, stage, job.head.stride, used);
+  const spent = train.total_minutes > 0 && used >= train.total_minutes;
+  if (spent) {
+    logger.warn(
+      `Stage ${stage} starts with ${
+        used.toFixed(1)
+      } of train.total_minutes (${train.total_minutes}) used: it keeps stage ${
+        stage - 1
+      }'s weights without training`,
+    );
+  }
   const model: StageModel = {
     engine: job.engine,
     backbone: job.networks.backbone,
@@ -453,27 +503,29 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
   const flush = () => {
     if (pending.length > 0) store.appendMetrics(runId, pending.splice(0));
   };
-  const result = trainStage(model, data.train, list, settings, {
-    logger,
-    progress: job.progress,
-    onStep: (step, metrics) => {
-      const time = Date.now();
-      for (const [name, value] of Object.entries(metrics)) {
-        pending.push({ stage, step, name, value, time });
-      }
-      if (pending.length > 200) flush();
-    },
-    onCheckpoint: (step, checkpoint) => {
-      flush();
-      const path = join(
-        runDir,
-        `checkpoint-s${stage}-${String(step).padStart(7, "0")}.bin`,
-      );
-      writeCheckpoint(path, checkpoint);
-      store.addCheckpoint(runId, { stage, step, path, time: Date.now() });
-      pruneCheckpoints(runDir, stage);
-    },
-  }, resumeFrom);
+  const result: Omit<StageResult, "stoppedBy"> & { stoppedBy: string } = spent
+    ? { steps: 0, stoppedBy: "total_minutes", finalLoss: NaN, minutes: 0 }
+    : trainStage(model, data.train, list, settings, {
+      logger,
+      progress: job.progress,
+      onStep: (step, metrics) => {
+        const time = Date.now();
+        for (const [name, value] of Object.entries(metrics)) {
+          pending.push({ stage, step, name, value, time });
+        }
+        if (pending.length > 200) flush();
+      },
+      onCheckpoint: (step, checkpoint) => {
+        flush();
+        const path = join(
+          runDir,
+          `checkpoint-s${stage}-${String(step).padStart(7, "0")}.bin`,
+        );
+        writeCheckpoint(path, checkpoint);
+        store.addCheckpoint(runId, { stage, step, path, time: Date.now() });
+        pruneCheckpoints(runDir, stage);
+      },
+    }, resumeFrom);
   flush();
   const exported = exportModel(job);
   writeFileAtomic(join(runDir, `model.stage${stage}.onnx`), exported);
@@ -482,6 +534,7 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
     steps: result.steps,
     stoppedBy: result.stoppedBy,
     finalLoss: result.finalLoss,
+    trainMinutes: result.minutes,
     mining,
   };
   let detections: Detection[] | undefined;
@@ -504,23 +557,76 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
 }
 
 /**
+ * Training minutes recorded before a stage trains: the earlier stages'
+ * training (`trainMinutes` of their summaries) and the hard-mining
+ * predictions that chose their data (`mining.minutes`). Summaries written
+ * before these were recorded count 0.
+ *
+ * @param stages the run's stage records
+ * @param stage the stage about to train
+ * @returns minutes
+ * @example
+ * ```ts
+ * import { trainingMinutes } from "./run.ts";
+ * trainingMinutes([
+ *   { index: 0, label: "stage 0", status: "done", summary: { trainMinutes: 26 } },
+ *   { index: 1, label: "stage 1", status: "done", summary: { trainMinutes: 25, mining: { minutes: 8 } } },
+ * ], 2); // 59
+ * ```
+ */
+export function trainingMinutes(
+  stages: readonly StageRecord[],
+  stage: number,
+): number {
+  let minutes = 0;
+  for (const record of stages) {
+    if (record.index >= stage) continue;
+    const summary = record.summary as {
+      trainMinutes?: unknown;
+      mining?: { minutes?: unknown };
+    };
+    minutes += finiteOrZero(summary.trainMinutes) +
+      finiteOrZero(summary.mining?.minutes);
+  }
+  return minutes;
+}
+
+function finiteOrZero(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/**
  * The settings of one training stage: stage 0 uses `train` as written; a
  * later stage trains `epochs · stage_epochs_factor` epochs within
  * `hard_mining.stage_minutes` (or `max_minutes` when that is null) and, when
- * fine-tuning, at `lr · stage_lr_factor` without warm-up.
+ * fine-tuning, at `lr · stage_lr_factor` without warm-up. With
+ * `total_minutes`, a stage's limit is also at most what the budget has
+ * left after `usedMinutes` (its learning-rate steps follow that limit); a
+ * stage with nothing left stops before its first step.
  *
  * @param experiment the resolved experiment
  * @param stage the stage index (0 first)
  * @param stride the head's stride (crop labels live on its grid)
+ * @param usedMinutes training minutes already spent ({@linkcode trainingMinutes} plus this stage's mining)
  * @returns the trainer's settings for that stage
  */
 export function stageSettings(
   experiment: ResolvedExperiment,
   stage: number,
   stride: number,
+  usedMinutes = 0,
 ): StageSettings {
   const train = experiment.train;
   const later = stage > 0;
+  const ownLimit = later
+    ? train.hard_mining.stage_minutes ?? train.max_minutes
+    : train.max_minutes;
+  // The trainer reads 0 as "no limit", so a spent budget becomes the
+  // smallest positive limit, which stops the stage before its first step.
+  const left = Math.max(train.total_minutes - usedMinutes, Number.MIN_VALUE);
+  const maxMinutes = train.total_minutes > 0
+    ? ownLimit > 0 ? Math.min(ownLimit, left) : left
+    : ownLimit;
   const fineTuned = later && train.hard_mining.fine_tune;
   const crop: CropOptions = {
     cropSize: train.crop_size,
@@ -540,9 +646,7 @@ export function stageSettings(
       ? train.epochs * train.hard_mining.stage_epochs_factor
       : train.epochs,
     maxSteps: train.max_steps,
-    maxMinutes: later
-      ? train.hard_mining.stage_minutes ?? train.max_minutes
-      : train.max_minutes,
+    maxMinutes,
     lr: fineTuned ? train.lr * train.hard_mining.stage_lr_factor : train.lr,
     optimizer: train.optimizer,
     momentum: train.momentum,

@@ -107,6 +107,8 @@ export interface StageResult {
   readonly stoppedBy: "schedule" | "max_steps" | "max_minutes";
   /** Mean loss over the last 20 steps. */
   readonly finalLoss: number;
+  /** Wall time the stage trained, in minutes (including time before a resume). */
+  readonly minutes: number;
 }
 
 /** The update rules a stage can use. */
@@ -538,6 +540,7 @@ export function trainStage(
     finalLoss: recent.length > 0
       ? recent.reduce((a, b) => a + b, 0) / recent.length
       : NaN,
+    minutes: elapsedMs() / 60000,
   };
 }
 

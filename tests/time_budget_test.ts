@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { openRunStore } from "../core/run_store_sqlite.ts";
+import { writeSyntheticDataset } from "../core/synth/dataset.ts";
+import { tinyExperiment, train } from "./fixtures.ts";
+
+Deno.test({
+  name:
+    "pleura train with train.total_minutes spent by stage 0 skips stage 1's training, keeps stage 0's weights and ends a valid run",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "pleura-budget-" });
+    try {
+      await writeSyntheticDataset(join(dir, "data"), {
+        scans: 6,
+        seed: 11,
+        shape: { size: 96, slices: 48 },
+        subsets: 3,
+      });
+      const config = join(dir, "tiny.yaml");
+      await Deno.writeTextFile(config, tinyExperiment(dir));
+      const runs = join(dir, "runs");
+      // 1.2 s in all: stage 0 (no limit of its own, and more steps than
+      // fit) stops on the budget, so nothing is left for stage 1.
+      const output = await train(config, runs, [
+        "train.hard_mining.stages=2",
+        "train.max_steps=100000",
+        "train.max_minutes=0",
+        "train.total_minutes=0.02",
+      ]).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, stderr.slice(-2000));
+      assert.match(
+        stderr,
+        /Stage 1 starts with [\d.]+ of train\.total_minutes \(0\.02\) used: it keeps stage 0's weights without training/,
+      );
+      assert.match(
+        stderr,
+        /Training took [\d.]+ min \(stage 0 [\d.]+ \+ mining [\d.]+ \+ stage 1 0\.0\) of train\.total_minutes 0\.02/,
+      );
+      const store = openRunStore(runs);
+      try {
+        const [run] = store.listRuns();
+        assert.equal(run.status, "done");
+        const [first, second] = store.stages(run.id);
+        assert.equal(first.summary.stoppedBy, "max_minutes");
+        assert.ok((first.summary.steps as number) >= 1);
+        assert.ok((first.summary.trainMinutes as number) >= 0.02);
+        assert.equal(second.status, "done");
+        assert.equal(second.summary.stoppedBy, "total_minutes");
+        assert.equal(second.summary.steps, 0);
+        assert.equal(second.summary.trainMinutes, 0);
+        const runDir = store.runDir(run.id);
+        assert.deepEqual(
+          readdirSync(runDir).filter((f) => f.startsWith("checkpoint-s1")),
+          [],
+        );
+        // Stage 1's model is stage 0's.
+        assert.deepEqual(
+          Deno.readFileSync(join(runDir, "model.stage1.onnx")),
+          Deno.readFileSync(join(runDir, "model.stage0.onnx")),
+        );
+        assert.ok(existsSync(join(runDir, "model.onnx")));
+      } finally {
+        store.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
