@@ -1,11 +1,13 @@
 /**
- * Fixture builders of the integration tests: a tiny experiment that trains
- * in seconds, and `pleura train` as a child process.
+ * Fixture builders of the integration tests: a tiny experiment on a tiny
+ * synthetic dataset that trains in seconds, and `pleura train` as a child
+ * process.
  *
  * @module
  */
 
 import { join } from "node:path";
+import { writeSyntheticDataset } from "../core/synth/dataset.ts";
 import { REPO_ROOT } from "../core/testing/shared_data.ts";
 
 /**
@@ -15,7 +17,7 @@ import { REPO_ROOT } from "../core/testing/shared_data.ts";
  * @param dir the test's folder
  * @returns the experiment as YAML (extends the CPU preset)
  */
-export function tinyExperiment(dir: string): string {
+function tinyExperiment(dir: string): string {
   return `
 extends: ${join(REPO_ROOT, "configs/base/cpu.yaml")}
 name: tiny
@@ -48,6 +50,45 @@ eval:
   side: 64
   margin: 16
 `;
+}
+
+/** Where {@linkcode withTinyExperiment} put things. */
+export interface TinyExperiment {
+  /** The test's temporary folder. */
+  readonly dir: string;
+  /** The experiment file ({@linkcode tinyExperiment}). */
+  readonly config: string;
+  /** The run store folder (not created yet). */
+  readonly runs: string;
+}
+
+/**
+ * Runs `fn` with a temporary folder holding a 6-scan synthetic dataset
+ * (96×96×48, seed 11, 3 subsets) and the tiny experiment on it; removes the
+ * folder afterwards.
+ *
+ * @param prefix the temporary folder's name prefix
+ * @param fn the test body
+ * @returns what `fn` returns
+ */
+export async function withTinyExperiment<T>(
+  prefix: string,
+  fn: (tiny: TinyExperiment) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await writeSyntheticDataset(join(dir, "data"), {
+      scans: 6,
+      seed: 11,
+      shape: { size: 96, slices: 48 },
+      subsets: 3,
+    });
+    const config = join(dir, "tiny.yaml");
+    await Deno.writeTextFile(config, tinyExperiment(dir));
+    return await fn({ dir, config, runs: join(dir, "runs") });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /**

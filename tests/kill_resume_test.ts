@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openRunStore } from "../core/run_store_sqlite.ts";
-import { writeSyntheticDataset } from "../core/synth/dataset.ts";
 import { readCheckpoint } from "../core/train/checkpoint.ts";
-import { tinyExperiment, train } from "./fixtures.ts";
+import { train, withTinyExperiment } from "./fixtures.ts";
 
 function checkpointFiles(runs: string): string[] {
   if (!existsSync(runs)) return [];
@@ -24,18 +23,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "pleura-kill-" });
-    try {
-      await writeSyntheticDataset(join(dir, "data"), {
-        scans: 6,
-        seed: 11,
-        shape: { size: 96, slices: 48 },
-        subsets: 3,
-      });
-      const config = join(dir, "tiny.yaml");
-      await Deno.writeTextFile(config, tinyExperiment(dir));
-      const runs = join(dir, "runs");
-
+    await withTinyExperiment("pleura-kill-", async ({ config, runs }) => {
       // Kill as soon as the second checkpoint (step 4) is on disk.
       const first = train(config, runs);
       const deadline = Date.now() + 240_000;
@@ -83,8 +71,6 @@ Deno.test({
       } finally {
         store.close();
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

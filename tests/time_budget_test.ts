@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openRunStore } from "../core/run_store_sqlite.ts";
-import { writeSyntheticDataset } from "../core/synth/dataset.ts";
-import { tinyExperiment, train } from "./fixtures.ts";
+import { train, withTinyExperiment } from "./fixtures.ts";
 
 Deno.test({
   name:
@@ -11,17 +10,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "pleura-budget-" });
-    try {
-      await writeSyntheticDataset(join(dir, "data"), {
-        scans: 6,
-        seed: 11,
-        shape: { size: 96, slices: 48 },
-        subsets: 3,
-      });
-      const config = join(dir, "tiny.yaml");
-      await Deno.writeTextFile(config, tinyExperiment(dir));
-      const runs = join(dir, "runs");
+    await withTinyExperiment("pleura-budget-", async ({ config, runs }) => {
       // 1.2 s in all: stage 0 (no limit of its own, and more steps than
       // fit) stops on the budget, so nothing is left for stage 1.
       const output = await train(config, runs, [
@@ -66,8 +55,6 @@ Deno.test({
       } finally {
         store.close();
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -328,25 +328,21 @@ export async function runExperiment(
 function logTrainingTime(
   logger: Logger,
   stages: readonly StageRecord[],
-  train: ResolvedExperiment["train"],
+  settings: ResolvedExperiment["train"],
 ): void {
   const parts: string[] = [];
   for (const record of [...stages].sort((a, b) => a.index - b.index)) {
-    const summary = record.summary as {
-      trainMinutes?: unknown;
-      mining?: { minutes?: unknown };
-    };
-    const mining = summary.mining?.minutes;
-    if (typeof mining === "number") parts.push(`mining ${mining.toFixed(1)}`);
-    if (typeof summary.trainMinutes === "number") {
-      parts.push(`stage ${record.index} ${summary.trainMinutes.toFixed(1)}`);
+    const { train, mining } = recordedMinutes(record);
+    if (mining !== undefined) parts.push(`mining ${mining.toFixed(1)}`);
+    if (train !== undefined) {
+      parts.push(`stage ${record.index} ${train.toFixed(1)}`);
     }
   }
   const total = trainingMinutes(stages, Infinity);
   logger.info(
     `Training took ${total.toFixed(1)} min (${parts.join(" + ")})${
-      train.total_minutes > 0
-        ? ` of train.total_minutes ${train.total_minutes}`
+      settings.total_minutes > 0
+        ? ` of train.total_minutes ${settings.total_minutes}`
         : ""
     }`,
     { minutes: total },
@@ -581,18 +577,26 @@ export function trainingMinutes(
   let minutes = 0;
   for (const record of stages) {
     if (record.index >= stage) continue;
-    const summary = record.summary as {
-      trainMinutes?: unknown;
-      mining?: { minutes?: unknown };
-    };
-    minutes += finiteOrZero(summary.trainMinutes) +
-      finiteOrZero(summary.mining?.minutes);
+    const { train, mining } = recordedMinutes(record);
+    minutes += (train ?? 0) + (mining ?? 0);
   }
   return minutes;
 }
 
-function finiteOrZero(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+// A stage summary's training and mining minutes, when recorded and finite.
+function recordedMinutes(
+  record: StageRecord,
+): { train?: number; mining?: number } {
+  const summary = record.summary as {
+    trainMinutes?: unknown;
+    mining?: { minutes?: unknown };
+  };
+  const finite = (v: unknown) =>
+    typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  return {
+    train: finite(summary.trainMinutes),
+    mining: finite(summary.mining?.minutes),
+  };
 }
 
 /**
