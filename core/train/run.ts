@@ -401,7 +401,8 @@ interface StageOutcome {
 async function runStage(job: StageJob): Promise<StageOutcome> {
   const { stage, experiment, store, runId, runDir, data, logger } = job;
   const train = experiment.train;
-  const stageRecord = store.stages(runId).find((s) => s.index === stage);
+  const records = store.stages(runId);
+  const stageRecord = records.find((s) => s.index === stage);
   const latest = latestCheckpoint(store, runId);
   const label = stage === 0
     ? "stage 0"
@@ -464,7 +465,7 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
     status: "running",
     summary: { listLength: list.length, mining },
   });
-  const used = trainingMinutes(store.stages(runId), stage) +
+  const used = trainingMinutes(records, stage) +
     Number(mining.minutes ?? 0);
   const settings = stageSettings(experiment, stage, job.head.stride, used);
   const spent = train.total_minutes > 0 && used >= train.total_minutes;
