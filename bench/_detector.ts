@@ -96,16 +96,19 @@ export interface DetectorTrainer {
 }
 
 /**
- * Builds the detector on `engineName` and returns a trainer. The crop holds
- * one 10 mm nodule at its centre (a target crop); targets come from the
- * head, negatives from the miner, the loss from `balanced`. SGD with
- * momentum 0.9, lr 0.01 (weight decay left out).
+ * Builds the detector on `engine` (an engine name, or an engine the trainer
+ * then owns) and returns a trainer. The crop holds one 10 mm nodule at its
+ * centre (a target crop); targets come from the head, negatives from the
+ * miner, the loss from `balanced`. SGD with momentum 0.9, lr 0.01 (weight
+ * decay left out).
  */
 export async function createDetectorTrainer(
   parts: DetectorParts,
-  engineName: EngineName,
+  engineOrName: EngineName | Engine,
 ): Promise<DetectorTrainer> {
-  const engine = await createEngine(engineName);
+  const engine = typeof engineOrName === "string"
+    ? await createEngine(engineOrName)
+    : engineOrName;
   const tf = engine.tf;
   const body = parts.backbone.build(engine, createRng(1));
   const headNet = parts.head.build(engine, parts.backbone.output, createRng(2));

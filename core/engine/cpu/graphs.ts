@@ -8,8 +8,10 @@
  *   on the channels-last matrix, no transposes).
  * - Conv backward: the input gradient of a stride-1 conv is a forward Conv of
  *   dY with the mirrored, channel-swapped kernel (ORT's ConvTranspose is 3–10×
- *   slower; it is used only for strides > 1); the weight gradient is im2col
- *   (Pad + one Slice per tap + Concat) and one Gemm per depth chunk, chained
+ *   slower; it is used only for strides > 1); the weight gradient of a
+ *   stride-1 conv is one Gemm per tap on views of padded rows the caller
+ *   fills ({@linkcode weightGradientGraph}), of a strided conv im2col (Pad +
+ *   one Slice per tap + Concat) and one Gemm per depth chunk, chained
  *   through Gemm's C input, which yields tfjs's filter layout directly; the
  *   bias gradient is a ReduceSum.
  * - Transposed conv with kernel = stride (no overlap): one Gemm plus a
@@ -131,44 +133,94 @@ export function usesWeightGradientGraph(g: ConvGeometry): boolean {
 }
 
 /**
+ * How the rows fed to {@linkcode weightGradientGraph} are laid out: each row
+ * of the padded grid holds the input at `taps` positions (`k²`: the (h + b,
+ * w + c) window, filled by `fillTapRows`; 1: the voxel itself, a padded
+ * copy filled by `fillPaddedRows`).
+ */
+export type WeightGradientRows = "window" | "voxel";
+
+/**
+ * The row layout the `cpu` engine uses for a weight-gradient chunk. The
+ * Gemms cost about the same either way on large grids (measured, 2 threads,
+ * one 48³ sample with cin 12: 25 ms for 27 Gemms of `cin` columns, 25 ms for
+ * 3 of `9·cin`), where the window fill (9× the floats of a padded copy,
+ * ~40 ms there) decides; on small grids the fewer, wider Gemms win (12³ with
+ * cin 64: 4.4 against 5.7 ms) and the fill is cheap. So: window rows up to
+ * {@linkcode WINDOW_FILL_LIMIT} floats of window fill, voxel rows above.
+ *
+ * @param rows rows of the chunk
+ * @param k kernel size
+ * @param cin input channels
+ * @param limit window-fill floats above which voxel rows are used
+ * @returns the row layout
+ * @example
+ * ```ts
+ * import { weightGradientRows } from "./graphs.ts";
+ * weightGradientRows(119_898, 3, 12); // "voxel"
+ * weightGradientRows(2_322, 3, 64); // "window"
+ * ```
+ */
+export function weightGradientRows(
+  rows: number,
+  k: number,
+  cin: number,
+  limit: number = WINDOW_FILL_LIMIT,
+): WeightGradientRows {
+  return rows * k * k * cin > limit ? "voxel" : "window";
+}
+
+/** Window-fill floats above which {@linkcode weightGradientRows} picks voxel rows. */
+export const WINDOW_FILL_LIMIT = 4 * 1024 * 1024;
+
+/**
  * The weight-gradient graph of a stride-1 conv, fed with zero-copy views.
  *
- * With the padded input flattened to rows of `k²·cin` values ("XHW": row r
- * holds the padded voxels at (d, h + b, w + c) for every b, c) and the output
- * gradient placed on the padded grid (zeros off the output), the depth tap
- * `a`'s gradient is one Gemm: rows `[a·Hp·Wp, a·Hp·Wp + K)` of XHW,
- * transposed, times the gradient rows `[0, K)`. Those row ranges are
- * contiguous, so the caller feeds `k` overlapping subarray views of one
- * buffer: no im2col copy inside ORT (its Concat of 27 slices cost 3× the
- * Gemm). Inputs `v0…v{k−1}` `[K, k²·cin]` and `dy` `[K, cout]` (K symbolic);
- * output `[k³·cin, cout]` in tfjs's filter layout.
+ * The padded input is flattened to one row per voxel of the padded grid
+ * (`Hp`·`Wp` rows a plane) and the output gradient placed on the same grid
+ * (zeros off the output). Kernel tap (a, b, c) then pairs gradient row r
+ * with input row r + (a·Hp + b)·Wp + c, so its gradient is one Gemm of the
+ * gradient rows `[0, K)` (transposed) with input rows starting at that
+ * offset: a contiguous range, fed as a subarray view of one buffer (no
+ * im2col copy inside ORT: its Concat of 27 slices cost 3× the Gemm). With
+ * `"window"` rows a row already holds the k² (b, c) taps, so one Gemm per
+ * depth tap a (views at a·Hp·Wp); with `"voxel"` rows one Gemm per tap.
+ * Inputs `dy` `[K, cout]` and `v0…` `[K, taps·cin]` (K symbolic), in tap
+ * order; output `[k³·cin, cout]` in tfjs's filter layout. The Gemms put the
+ * long K axis inside (dyᵀ·v): 2.2× faster on 2 threads than vᵀ·dy, whose
+ * small output ORT does not split over threads.
  *
  * @param k kernel size
  * @param cin input channels
  * @param cout output channels
- * @returns serialised model and its output name
+ * @param rows the row layout (default `"window"`)
+ * @returns serialised model, its output name and the number of views
  * @example
  * ```ts ignore
- * const { model, dw } = weightGradientGraph(3, 32, 32);
+ * const { model, dw, views } = weightGradientGraph(3, 32, 32, "voxel"); // views 27
  * ```
  */
 export function weightGradientGraph(
   k: number,
   cin: number,
   cout: number,
-): { model: Uint8Array; dw: string } {
+  rows: WeightGradientRows = "window",
+): { model: Uint8Array; dw: string; views: number } {
   const b = createOnnxModelBuilder({ graphName: "weight_gradient" });
   const dy = b.input("dy", ["K", cout]);
+  const taps = rows === "window" ? k * k : 1;
+  const views = k ** 3 / taps;
   const parts: string[] = [];
-  for (let a = 0; a < k; a++) {
-    const v = b.input(`v${a}`, ["K", k * k * cin]);
-    parts.push(b.node("Gemm", [v, dy], { transA: 1 })[0]);
+  for (let a = 0; a < views; a++) {
+    const v = b.input(`v${a}`, ["K", taps * cin]);
+    parts.push(b.node("Gemm", [dy, v], { transA: 1 })[0]);
   }
-  const [dw] = parts.length === 1
+  const [rowsByOut] = parts.length === 1
     ? parts
-    : b.node("Concat", parts, { axis: 0 });
+    : b.node("Concat", parts, { axis: 1 });
+  const [dw] = b.node("Transpose", [rowsByOut], { perm: [1, 0] });
   b.output(dw, [k * k * k * cin, cout]);
-  return { model: b.toBytes(), dw };
+  return { model: b.toBytes(), dw, views };
 }
 
 /** Bytes an im2col chunk may take before the weight gradient splits over depth. */

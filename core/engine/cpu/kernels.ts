@@ -624,6 +624,57 @@ export function fillTapRows(
 }
 
 /**
+ * Fills the "voxel" rows of a weight-gradient chunk (see
+ * `weightGradientGraph`): the padded input of planes d0 … d0 + depths + k − 2,
+ * one row of `cin` values per voxel of the padded grid, zero in the padding.
+ * Unlike {@linkcode fillTapRows} every row holds its true value: the views
+ * of taps (b, c) > 0 start inside a plane and reach rows past the output.
+ *
+ * @param x input values, channels last
+ * @param chunk the chunk
+ * @param target receives `(depths + k − 1)·Hp·Wp` rows of `cin` values
+ * @returns nothing
+ * @example
+ * ```ts ignore
+ * fillPaddedRows(x, chunk, scratch);
+ * ```
+ */
+export function fillPaddedRows(
+  x: Float32Array,
+  chunk: TapChunk,
+  target: Float32Array,
+): void {
+  const [, d, h, w, cin] = chunk.input;
+  const { k, sample, d0, depths } = chunk;
+  const [pd, ph, pw] = chunk.padBefore;
+  const [hp, wp] = chunk.padded;
+  const planes = depths + k - 1;
+  const line = w * cin;
+  for (let p = 0; p < planes; p++) {
+    const dz = d0 + p - pd;
+    const planeBase = p * hp * wp * cin;
+    if (dz < 0 || dz >= d) {
+      target.fill(0, planeBase, planeBase + hp * wp * cin);
+      continue;
+    }
+    const xPlane = (sample * d + dz) * h;
+    for (let yy = 0; yy < hp; yy++) {
+      const dst = planeBase + yy * wp * cin;
+      const sy = yy - ph;
+      if (sy < 0 || sy >= h) {
+        target.fill(0, dst, dst + wp * cin);
+        continue;
+      }
+      // Left padding, the input line, right padding.
+      target.fill(0, dst, dst + pw * cin);
+      const src = (xPlane + sy) * line;
+      target.set(x.subarray(src, src + line), dst + pw * cin);
+      target.fill(0, dst + pw * cin + line, dst + wp * cin);
+    }
+  }
+}
+
+/**
  * Places a chunk of the output gradient on the padded grid (zeros off the
  * output): rows `(p, h, w)` for p < depths, `cout` values each.
  *

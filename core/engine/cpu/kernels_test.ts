@@ -10,6 +10,7 @@ import {
   concatChannelsForward,
   convWeights,
   fillGradientRows,
+  fillPaddedRows,
   fillTapRows,
   maxPoolBackward,
   maxPoolForward,
@@ -250,6 +251,71 @@ Deno.test("fillTapRows() and fillGradientRows() give the weight gradient as one 
           const v = taps[(a * hp * wp + r) * rowLen + j];
           for (let co = 0; co < cout; co++) {
             total[(a * rowLen + j) * cout + co] += v * grads[r * cout + co];
+          }
+        }
+      }
+    }
+  }
+  close(total, naive, 1e-4);
+});
+
+Deno.test("fillPaddedRows() gives the weight gradient as one product per tap on shifted views", () => {
+  // Input [2, 4, 3, 5, 2], 'same' 3³ conv, sample 1: the naive gradient vs
+  // the products of the gradient rows with the input rows shifted by
+  // (a·Hp + b)·Wp + c.
+  const [n, d, h, w, cin, cout, k] = [2, 4, 3, 5, 2, 3, 3];
+  const x = random(n * d * h * w * cin, 8);
+  const dy = random(n * d * h * w * cout, 9);
+  const sample = 1;
+  const naive = new Float64Array(k ** 3 * cin * cout);
+  for (let z = 0; z < d; z++) {
+    for (let y = 0; y < h; y++) {
+      for (let xo = 0; xo < w; xo++) {
+        for (let t = 0; t < 27; t++) {
+          const [a, b, c] = [Math.floor(t / 9), Math.floor(t / 3) % 3, t % 3];
+          const [sz, sy, sx] = [z + a - 1, y + b - 1, xo + c - 1];
+          if (sz < 0 || sz >= d || sy < 0 || sy >= h || sx < 0 || sx >= w) {
+            continue;
+          }
+          for (let ci = 0; ci < cin; ci++) {
+            for (let co = 0; co < cout; co++) {
+              naive[(t * cin + ci) * cout + co] +=
+                x[(((sample * d + sz) * h + sy) * w + sx) * cin + ci] *
+                dy[(((sample * d + z) * h + y) * w + xo) * cout + co];
+            }
+          }
+        }
+      }
+    }
+  }
+  const [hp, wp] = [h + 2, w + 2];
+  const total = new Float64Array(naive.length);
+  for (let d0 = 0; d0 < d; d0 += 3) { // two chunks: depths 3 and 1
+    const depths = Math.min(3, d - d0);
+    const chunk = {
+      input: [n, d, h, w, cin],
+      output: [n, d, h, w, cout],
+      k,
+      padBefore: [1, 1, 1] as const,
+      padded: [hp, wp] as const,
+      sample,
+      d0,
+      depths,
+    };
+    const padded = new Float32Array((depths + 2) * hp * wp * cin).fill(NaN);
+    const grads = new Float32Array(depths * hp * wp * cout).fill(NaN);
+    fillPaddedRows(x, chunk, padded);
+    fillGradientRows(dy, chunk, grads);
+    assert.ok(padded.every(Number.isFinite), "every padded row is filled");
+    const rows = ((depths - 1) * hp + h - 1) * wp + w;
+    for (let t = 0; t < 27; t++) {
+      const [a, b, c] = [Math.floor(t / 9), Math.floor(t / 3) % 3, t % 3];
+      const offset = (a * hp + b) * wp + c;
+      for (let r = 0; r < rows; r++) {
+        for (let ci = 0; ci < cin; ci++) {
+          const v = padded[(offset + r) * cin + ci];
+          for (let co = 0; co < cout; co++) {
+            total[(t * cin + ci) * cout + co] += v * grads[r * cout + co];
           }
         }
       }

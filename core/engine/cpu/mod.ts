@@ -15,7 +15,8 @@ import { createScratch, createSessionCache } from "./sessions.ts";
 /**
  * Creates the `cpu` engine and makes tfjs's cpu backend the active one.
  *
- * @param options `threads`: ORT intra-op threads (default: all cores)
+ * @param options `threads`: ORT intra-op threads (default: all cores);
+ *   `windowFillLimit`: see `createCpuOps` (benches compare layouts)
  * @returns the engine; `dispose()` releases its ORT sessions
  * @example
  * ```ts ignore
@@ -24,7 +25,7 @@ import { createScratch, createSessionCache } from "./sessions.ts";
  * ```
  */
 export async function createCpuEngine(
-  options: { threads?: number } = {},
+  options: { threads?: number; windowFillLimit?: number } = {},
 ): Promise<Engine> {
   await loadTf();
   await tf.setBackend("cpu");
@@ -37,7 +38,9 @@ export async function createCpuEngine(
     description:
       `tfjs ${tf.version_core} cpu backend + onnxruntime-node ${ORT_VERSION} (${threads} threads) and typed-array kernels`,
     tf,
-    ops: createCpuOps(tf, sessions, scratch),
+    ops: createCpuOps(tf, sessions, scratch, {
+      windowFillLimit: options.windowFillLimit,
+    }),
     dispose() {
       sessions.dispose();
       scratch.clear();

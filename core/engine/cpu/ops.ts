@@ -43,6 +43,7 @@ import {
   concatChannelsForward,
   convWeights,
   fillGradientRows,
+  fillPaddedRows,
   fillTapRows,
   maxPoolBackward,
   maxPoolForward,
@@ -61,6 +62,8 @@ import {
   type UpGeometry,
   usesWeightGradientGraph,
   weightGradientGraph,
+  weightGradientRows,
+  WINDOW_FILL_LIMIT,
 } from "./graphs.ts";
 import {
   createScratch,
@@ -88,6 +91,8 @@ function values(t: tfTypes.Tensor): Float32Array {
  * @param tf tfjs-core with the cpu backend active
  * @param sessions the ORT session cache (owned by the engine)
  * @param scratch reusable work buffers (owned by the engine)
+ * @param options `windowFillLimit`: window-fill floats above which weight
+ *   gradients use voxel rows (see `weightGradientRows`; tests force either)
  * @returns the ops
  * @example
  * ```ts ignore
@@ -98,7 +103,9 @@ export function createCpuOps(
   tf: TfCore,
   sessions: SessionCache,
   scratch: Scratch = createScratch(),
+  options: { windowFillLimit?: number } = {},
 ): NetworkOps {
+  const windowFillLimit = options.windowFillLimit ?? WINDOW_FILL_LIMIT;
   /** Conv forward through ORT; returns the output array and shape. */
   const convForward = (
     g: ConvGeometry,
@@ -148,17 +155,37 @@ export function createCpuOps(
     const k = g.k;
     const hp = h + pads[1][0] + pads[1][1];
     const wp = w + pads[2][0] + pads[2][1];
-    const rowLen = k * k * cin;
-    const planeFloats = hp * wp * rowLen;
+    // Depth chunks bound the window buffer (the larger layout) by the scratch size.
     const planes = Math.max(
       k,
-      Math.floor(scratch.chunkBytes / 4 / planeFloats),
+      Math.floor(scratch.chunkBytes / 4 / (hp * wp * k * k * cin)),
     );
     const depthChunk = Math.min(od, planes - (k - 1));
-    const { session, names } = sessions.get(`wgrad|${k}|${cin}|${cout}`, () => {
-      const { model, dw } = weightGradientGraph(k, cin, cout);
-      return { model, names: dw };
-    });
+    const layout = weightGradientRows(
+      ((depthChunk - 1) * hp + oh - 1) * wp + ow,
+      k,
+      cin,
+      windowFillLimit,
+    );
+    const rowLen = layout === "window" ? k * k * cin : cin;
+    const planeFloats = hp * wp * rowLen;
+    const { session, names } = sessions.get(
+      `wgrad|${k}|${cin}|${cout}|${layout}`,
+      () => {
+        const { model, dw } = weightGradientGraph(k, cin, cout, layout);
+        return { model, names: dw };
+      },
+    );
+    // View a starts at this many rows into the buffer.
+    const offsets: number[] = [];
+    for (let a = 0; a < k; a++) {
+      if (layout === "window") offsets.push(a * hp * wp);
+      else {
+        for (let b = 0; b < k; b++) {
+          for (let c = 0; c < k; c++) offsets.push((a * hp + b) * wp + c);
+        }
+      }
+    }
     const total = new Float32Array(k * k * k * cin * cout);
     const part = new Float32Array(total.length);
     const taps = scratch.get("taps", (depthChunk + k - 1) * planeFloats);
@@ -176,7 +203,8 @@ export function createCpuOps(
           d0,
           depths,
         };
-        fillTapRows(x, chunk, taps);
+        if (layout === "window") fillTapRows(x, chunk, taps);
+        else fillPaddedRows(x, chunk, taps);
         fillGradientRows(dy, chunk, grads);
         // Rows up to the chunk's last output voxel.
         const rows = ((depths - 1) * hp + oh - 1) * wp + ow;
@@ -184,13 +212,13 @@ export function createCpuOps(
           string,
           readonly [Float32Array, readonly number[]]
         > = { dy: [grads.subarray(0, rows * cout), [rows, cout]] };
-        for (let a = 0; a < k; a++) {
-          const start = a * hp * wp * rowLen;
+        offsets.forEach((offset, a) => {
+          const start = offset * rowLen;
           feeds[`v${a}`] = [
             taps.subarray(start, start + rows * rowLen),
             [rows, rowLen],
           ];
-        }
+        });
         runInto(session, feeds, { [names]: [part, [k * k * k * cin, cout]] });
         for (let i = 0; i < total.length; i++) total[i] += part[i];
       }

@@ -89,9 +89,13 @@ Deno.test("createCpuOps() conv3d equals tfjs (output, input, filter and bias gra
   for (const [i, c] of cases.entries()) await check(c, 100 + i);
 });
 
-Deno.test("createCpuOps() weight gradients are exact when split into many depth chunks", async () => {
-  // A 4 KiB chunk bound forces one output plane per ORT call.
-  const chunked = createCpuOps(tf, sessions, createScratch(4096));
+Deno.test("createCpuOps() weight gradients are exact in both row layouts, whole and split into many depth chunks", async () => {
+  // A 4 KiB chunk bound forces one output plane per ORT call; the fill limit
+  // picks window rows (Infinity) or voxel rows (0) for every conv.
+  const variants = [Infinity, 0].flatMap((windowFillLimit) => [
+    createCpuOps(tf, sessions, createScratch(4096), { windowFillLimit }),
+    createCpuOps(tf, sessions, createScratch(), { windowFillLimit }),
+  ]);
   const cases: ParityCase[] = [
     {
       kind: "conv3d",
@@ -111,13 +115,24 @@ Deno.test("createCpuOps() weight gradients are exact when split into many depth 
       padding: "valid",
       bias: true,
     },
+    {
+      kind: "conv3d",
+      input: [2, 4, 6, 5, 9],
+      cout: 2,
+      k: 3,
+      stride: 1,
+      padding: "same",
+      bias: false,
+    },
   ];
-  for (const [i, c] of cases.entries()) {
-    const { worst, where } = await compareOps(tf, plain, chunked, c, 50 + i);
-    assert.ok(
-      worst <= TOLERANCE,
-      `${JSON.stringify(c)}: ${where} differs by ${worst}`,
-    );
+  for (const [v, ops] of variants.entries()) {
+    for (const [i, c] of cases.entries()) {
+      const { worst, where } = await compareOps(tf, plain, ops, c, 50 + i);
+      assert.ok(
+        worst <= TOLERANCE,
+        `variant ${v}, ${JSON.stringify(c)}: ${where} differs by ${worst}`,
+      );
+    }
   }
 });
 

@@ -1,0 +1,59 @@
+// deno-lint-ignore-file no-console -- the bench prints its report
+/**
+ * `deno task bench train_step`: one training step of the CPU preset's
+ * network (`small` resunet + rpn3d, 48³ crops, batch 2; forward, backward,
+ * SGD-momentum update) on the `cpu` engine, with the weight gradients of
+ * stride-1 convs in the row layout the engine picks per conv
+ * (`weightGradientRows`: voxel rows on large grids) against window rows
+ * everywhere (the engine before), alternating in the same process.
+ *
+ * @module
+ */
+
+import type { Engine } from "../core/engine/engine.ts";
+import { createCpuEngine } from "../core/engine/cpu/mod.ts";
+import { createDetectorTrainer, detectorParts } from "./_detector.ts";
+import type { BenchSection } from "./main.ts";
+
+const ROUNDS = 3;
+const STEPS = 6;
+
+/** Runs the section; see the module doc. */
+export const run: BenchSection = async () => {
+  const parts = detectorParts("small");
+  const variants: { label: string; engine: Engine }[] = [
+    {
+      label: "window rows everywhere",
+      engine: await createCpuEngine({ windowFillLimit: Infinity }),
+    },
+    { label: "rows picked per conv", engine: await createCpuEngine() },
+  ];
+  const trainers = [];
+  for (const v of variants) {
+    trainers.push(await createDetectorTrainer(parts, v.engine));
+  }
+  // Warm-up: ORT sessions are built on the first steps.
+  for (const t of trainers) for (let i = 0; i < 2; i++) t.step(2, 48);
+  const seconds = trainers.map(() => 0);
+  for (let round = 0; round < ROUNDS; round++) {
+    trainers.forEach((t, i) => {
+      for (let s = 0; s < STEPS; s++) seconds[i] += t.step(2, 48).seconds;
+    });
+  }
+  const mean = seconds.map((s) => s / (ROUNDS * STEPS));
+  variants.forEach((v, i) => {
+    console.log(`${v.label.padEnd(24)} ${mean[i].toFixed(3)} s per step`);
+  });
+  const ratio = mean[0] / mean[1];
+  console.log(
+    `speed-up: ${
+      ratio.toFixed(2)
+    }× (${ROUNDS} rounds of ${STEPS} steps each, alternating)`,
+  );
+  for (const t of trainers) t.dispose();
+  return {
+    train_step_window_s: mean[0],
+    train_step_s: mean[1],
+    train_step_speedup: ratio,
+  };
+};
