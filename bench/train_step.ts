@@ -7,11 +7,15 @@
  * (`weightGradientRows`: voxel rows on large grids) against window rows
  * everywhere (the engine before), alternating in the same process.
  *
+ * `PLEURA_BENCH_WINDOW_FILL_LIMIT` (floats) sets the per-conv choice's
+ * threshold to compare others against the default.
+ *
  * @module
  */
 
 import type { Engine } from "../core/engine/engine.ts";
 import { createCpuEngine } from "../core/engine/cpu/mod.ts";
+import { WINDOW_FILL_LIMIT } from "../core/engine/cpu/graphs.ts";
 import { createDetectorTrainer, detectorParts } from "./_detector.ts";
 import type { BenchSection } from "./main.ts";
 
@@ -21,12 +25,23 @@ const STEPS = 6;
 /** Runs the section; see the module doc. */
 export const run: BenchSection = async () => {
   const parts = detectorParts("small");
+  const override = Deno.env.get("PLEURA_BENCH_WINDOW_FILL_LIMIT");
+  const limit = override === undefined ? WINDOW_FILL_LIMIT : Number(override);
+  if (!(limit >= 0)) {
+    throw new RangeError(
+      `PLEURA_BENCH_WINDOW_FILL_LIMIT is "${override}", expected a number of floats ≥ 0`,
+    );
+  }
+  console.log(`window-fill limit: ${limit} floats`);
   const variants: { label: string; engine: Engine }[] = [
     {
       label: "window rows everywhere",
       engine: await createCpuEngine({ windowFillLimit: Infinity }),
     },
-    { label: "rows picked per conv", engine: await createCpuEngine() },
+    {
+      label: "rows picked per conv",
+      engine: await createCpuEngine({ windowFillLimit: limit }),
+    },
   ];
   const trainers = [];
   for (const v of variants) {
