@@ -194,10 +194,10 @@ export const WINDOW_FILL_LIMIT = 4 * 1024 * 1024;
  * @param cin input channels
  * @param cout output channels
  * @param rows the row layout (default `"window"`)
- * @returns serialised model, its output name and the number of views
+ * @returns serialised model and its output name
  * @example
  * ```ts ignore
- * const { model, dw, views } = weightGradientGraph(3, 32, 32, "voxel"); // views 27
+ * const { model, dw } = weightGradientGraph(3, 32, 32, "voxel"); // inputs dy, v0…v26
  * ```
  */
 export function weightGradientGraph(
@@ -205,7 +205,7 @@ export function weightGradientGraph(
   cin: number,
   cout: number,
   rows: WeightGradientRows = "window",
-): { model: Uint8Array; dw: string; views: number } {
+): { model: Uint8Array; dw: string } {
   const b = createOnnxModelBuilder({ graphName: "weight_gradient" });
   const dy = b.input("dy", ["K", cout]);
   const taps = rows === "window" ? k * k : 1;
@@ -220,7 +220,7 @@ export function weightGradientGraph(
     : b.node("Concat", parts, { axis: 1 });
   const [dw] = b.node("Transpose", [rowsByOut], { perm: [1, 0] });
   b.output(dw, [k * k * k * cin, cout]);
-  return { model: b.toBytes(), dw, views };
+  return { model: b.toBytes(), dw };
 }
 
 /** Bytes an im2col chunk may take before the weight gradient splits over depth. */

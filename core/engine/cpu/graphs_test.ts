@@ -9,6 +9,7 @@ import {
   upForwardGraph,
   usesWeightGradientGraph,
   weightGradientGraph,
+  weightGradientRows,
 } from "./graphs.ts";
 import { convWeights } from "./kernels.ts";
 import { createOrtSession, ortTensor } from "./ort_binding.ts";
@@ -184,6 +185,15 @@ Deno.test("convBackwardGraph() and weightGradientGraph() give the adjoint of the
     const rw = dot(dy, naiveConv(x, v, g));
     assert.ok(Math.abs(lw - rw) <= 1e-4 * Math.abs(rw), `dw: ${lw} vs ${rw}`);
   }
+});
+
+Deno.test("weightGradientRows() picks voxel rows only when the window fill passes the limit", () => {
+  // Window fill = rows · k² · cin floats.
+  assert.equal(weightGradientRows(119_898, 3, 12), "voxel"); // 12.9 M
+  assert.equal(weightGradientRows(2_322, 3, 64), "window"); // 1.3 M
+  assert.equal(weightGradientRows(119_898, 3, 1), "window"); // 1.1 M
+  assert.equal(weightGradientRows(100, 3, 4, 3_600), "window"); // at the limit
+  assert.equal(weightGradientRows(100, 3, 4, 3_599), "voxel");
 });
 
 /** The weight gradient from weightGradientGraph(), with taps built naively. */
