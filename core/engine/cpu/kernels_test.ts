@@ -199,12 +199,19 @@ Deno.test("convWeights() lays filters out for ORT and mirrors them for the input
   close(flipped.subarray(8, 16), [15, 13, 11, 9, 7, 5, 3, 1]);
 });
 
-Deno.test("fillTapRows() and fillGradientRows() give the weight gradient as one product per depth tap", () => {
-  // Input [1, 4, 3, 5, 2], 'same' 3³ conv: the naive gradient vs the row products.
-  const [d, h, w, cin, cout, k] = [4, 3, 5, 2, 3, 3];
-  const x = random(d * h * w * cin, 6);
-  const dy = random(d * h * w * cout, 7);
-  const naive = new Float64Array(k ** 3 * cin * cout);
+/**
+ * The weight gradient of a 'same' 3³ conv for one sample, summed directly
+ * over output voxels and taps: `[27·cin, cout]`, tap-major.
+ */
+function naiveWeightGradient(
+  x: Float32Array,
+  dy: Float32Array,
+  input: readonly [number, number, number, number, number],
+  cout: number,
+  sample: number,
+): Float64Array {
+  const [, d, h, w, cin] = input;
+  const naive = new Float64Array(27 * cin * cout);
   for (let z = 0; z < d; z++) {
     for (let y = 0; y < h; y++) {
       for (let xo = 0; xo < w; xo++) {
@@ -217,14 +224,23 @@ Deno.test("fillTapRows() and fillGradientRows() give the weight gradient as one 
           for (let ci = 0; ci < cin; ci++) {
             for (let co = 0; co < cout; co++) {
               naive[(t * cin + ci) * cout + co] +=
-                x[((sz * h + sy) * w + sx) * cin + ci] *
-                dy[((z * h + y) * w + xo) * cout + co];
+                x[(((sample * d + sz) * h + sy) * w + sx) * cin + ci] *
+                dy[(((sample * d + z) * h + y) * w + xo) * cout + co];
             }
           }
         }
       }
     }
   }
+  return naive;
+}
+
+Deno.test("fillTapRows() and fillGradientRows() give the weight gradient as one product per depth tap", () => {
+  // Input [1, 4, 3, 5, 2], 'same' 3³ conv: the naive gradient vs the row products.
+  const [d, h, w, cin, cout, k] = [4, 3, 5, 2, 3, 3];
+  const x = random(d * h * w * cin, 6);
+  const dy = random(d * h * w * cout, 7);
+  const naive = naiveWeightGradient(x, dy, [1, d, h, w, cin], cout, 0);
   const [hp, wp] = [h + 2, w + 2];
   const rowLen = k * k * cin;
   const total = new Float64Array(naive.length);
@@ -267,27 +283,7 @@ Deno.test("fillPaddedRows() gives the weight gradient as one product per tap on 
   const x = random(n * d * h * w * cin, 8);
   const dy = random(n * d * h * w * cout, 9);
   const sample = 1;
-  const naive = new Float64Array(k ** 3 * cin * cout);
-  for (let z = 0; z < d; z++) {
-    for (let y = 0; y < h; y++) {
-      for (let xo = 0; xo < w; xo++) {
-        for (let t = 0; t < 27; t++) {
-          const [a, b, c] = [Math.floor(t / 9), Math.floor(t / 3) % 3, t % 3];
-          const [sz, sy, sx] = [z + a - 1, y + b - 1, xo + c - 1];
-          if (sz < 0 || sz >= d || sy < 0 || sy >= h || sx < 0 || sx >= w) {
-            continue;
-          }
-          for (let ci = 0; ci < cin; ci++) {
-            for (let co = 0; co < cout; co++) {
-              naive[(t * cin + ci) * cout + co] +=
-                x[(((sample * d + sz) * h + sy) * w + sx) * cin + ci] *
-                dy[(((sample * d + z) * h + y) * w + xo) * cout + co];
-            }
-          }
-        }
-      }
-    }
-  }
+  const naive = naiveWeightGradient(x, dy, [n, d, h, w, cin], cout, sample);
   const [hp, wp] = [h + 2, w + 2];
   const total = new Float64Array(naive.length);
   for (let d0 = 0; d0 < d; d0 += 3) { // two chunks: depths 3 and 1
