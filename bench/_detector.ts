@@ -151,7 +151,9 @@ export async function createDetectorTrainer(
       const t0 = performance.now();
       const value = optimizer.minimize(
         () => {
-          const features = body.apply(image, coord, true);
+          const features = body.apply(image, coord, true, {
+            imageGradient: false,
+          });
           const output = tf.reshape(
             headNet.apply(features, true),
             [-1, 5],

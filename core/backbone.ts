@@ -47,8 +47,18 @@ export interface Network<Inputs extends unknown[]> {
   reseed?(seed: number): void;
 }
 
+/** How a backbone runs; every field optional. */
+export interface BackboneApplyOptions {
+  /**
+   * False when the caller never takes the gradient with respect to `image`
+   * (training does not): a backbone may then skip computing it, and the
+   * image gradient it hands back is zero. Default true.
+   */
+  readonly imageGradient?: boolean;
+}
+
 /**
- * The backbone network: `apply(image, coord, training)`.
+ * The backbone network: `apply(image, coord, training, options?)`.
  *
  * - `image`: `[batch, d, h, w, 1]` float32, normalised intensity ((v − 128)/128, about −1..1);
  *   d, h, w multiples of {@linkcode Backbone.maxStride}.
@@ -56,7 +66,12 @@ export interface Network<Inputs extends unknown[]> {
  * - result: `[batch, d/stride, h/stride, w/stride, output.channels]` float32.
  */
 export type BackboneNetwork = Network<
-  [image: tfTypes.Tensor5D, coord: tfTypes.Tensor5D, training: boolean]
+  [
+    image: tfTypes.Tensor5D,
+    coord: tfTypes.Tensor5D,
+    training: boolean,
+    options?: BackboneApplyOptions,
+  ]
 >;
 
 /** Parameter and layer counts of a backbone. */

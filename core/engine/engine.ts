@@ -86,7 +86,16 @@ export interface NetworkOps {
     x: tfTypes.Tensor5D,
     conv: ConvParams,
     bn: BatchNormParams,
-    options: { training: boolean; relu: boolean; residual?: tfTypes.Tensor5D },
+    options: {
+      training: boolean;
+      relu: boolean;
+      residual?: tfTypes.Tensor5D;
+      /**
+       * False when `x` is a constant (a network's input image): an engine may
+       * then skip the input gradient and hand back zeros for it. Default true.
+       */
+      inputGradient?: boolean;
+    },
   ): tfTypes.Tensor5D;
   /** max(x, 0). */
   relu(x: tfTypes.Tensor5D): tfTypes.Tensor5D;

@@ -357,6 +357,48 @@ export const BACKBONE_CHECKS: readonly BackboneCheck[] = [
     },
   },
   {
+    name:
+      "imageGradient: false leaves the output and every variable gradient unchanged",
+    run(setup, engine) {
+      const tf = engine.tf;
+      const backbone = setup.create();
+      const size = sizesOf(setup, backbone)[0];
+      withNetwork(backbone, engine, 1, (network) => {
+        const { image, coord } = backboneInputs(
+          engine,
+          backbone.output.stride,
+          2,
+          size,
+          6,
+        );
+        const run = (imageGradient: boolean) => {
+          // The same dropout masks for both passes.
+          network.reseed?.(11);
+          const { value, grads } = tf.variableGrads(
+            () =>
+              tf.mean(
+                tf.square(network.apply(image, coord, true, { imageGradient })),
+              ) as tfTypes.Scalar,
+            network.trainable as tfTypes.Variable[],
+          );
+          const out = {
+            loss: value.dataSync()[0],
+            grads: network.trainable.map((v) =>
+              Array.from(grads[v.name].dataSync())
+            ),
+          };
+          tfDispose([value, ...Object.values(grads)]);
+          return out;
+        };
+        const full = run(true);
+        const skipped = run(false);
+        assert.equal(skipped.loss, full.loss);
+        assert.deepEqual(skipped.grads, full.grads);
+        tfDispose([image, coord]);
+      });
+    },
+  },
+  {
     name: "leaks no tensors in inference, training with gradients, and dispose",
     run(setup, engine) {
       const tf = engine.tf;

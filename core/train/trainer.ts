@@ -586,7 +586,9 @@ function trainStep(
   const targetTensor = tf.tensor2d(targets, [B * rowsPerSample, 5]);
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const features = backbone.apply(imageTensor, coordTensor, true);
+      const features = backbone.apply(imageTensor, coordTensor, true, {
+        imageGradient: false,
+      });
       const output = headNetwork.apply(features, true);
       const rows = tf.reshape(output, [
         -1,

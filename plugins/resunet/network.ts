@@ -9,6 +9,7 @@
 
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import {
+  type BackboneApplyOptions,
   type BackboneNetwork,
   type BatchNormParams,
   type ConvParams,
@@ -185,6 +186,7 @@ export function buildResUnet(
     image: tfTypes.Tensor5D,
     coord: tfTypes.Tensor5D,
     training: boolean,
+    options: BackboneApplyOptions = {},
   ): tfTypes.Tensor5D => {
     if (disposed) {
       throw new TypeError(
@@ -200,9 +202,15 @@ export function buildResUnet(
       unit: ConvUnit,
       relu: boolean,
       residual?: tfTypes.Tensor5D,
+      inputGradient = true,
     ) => {
       const { conv, bn } = p(unit);
-      return ops.convBn(x, conv, bn, { training, relu, residual });
+      return ops.convBn(x, conv, bn, {
+        training,
+        relu,
+        residual,
+        inputGradient,
+      });
     };
     const block = (x: tfTypes.Tensor5D, b: ResBlock): tfTypes.Tensor5D =>
       tf.tidy(() => {
@@ -222,7 +230,17 @@ export function buildResUnet(
 
     return tf.tidy(() => {
       let x = tf.tidy(() =>
-        unitOp(unitOp(image, plan.pre[0], true), plan.pre[1], true)
+        unitOp(
+          unitOp(
+            image,
+            plan.pre[0],
+            true,
+            undefined,
+            options.imageGradient ?? true,
+          ),
+          plan.pre[1],
+          true,
+        )
       );
       const skips: tfTypes.Tensor5D[] = [];
       for (const stage of plan.stages) {

@@ -617,3 +617,28 @@ for (const engineName of ["tfjs-cpu"] as const) {
     }, engineName);
   });
 }
+
+Deno.test('resunet with imageGradient: false skips the image gradient on "cpu" (zero) and keeps it by default', async () => {
+  await withEngine((engine) => {
+    const tf = engine.tf;
+    const network = build(engine, tinyArch(0), 3);
+    const { image, coord } = backboneInputs(engine, 4, 2, [16, 16, 16], 7);
+    const imageGradient = (flag?: boolean) =>
+      tf.grad((x: tfTypes.Tensor) =>
+        tf.mean(tf.square(
+          network.apply(
+            x as T5,
+            coord,
+            true,
+            flag === undefined ? undefined : { imageGradient: flag },
+          ),
+        ))
+      )(image);
+    const kept = imageGradient();
+    const skipped = imageGradient(false);
+    assert.ok(kept.dataSync().some((v) => v !== 0));
+    assert.ok(skipped.dataSync().every((v) => v === 0));
+    tf.dispose([kept, skipped, image, coord]);
+    network.dispose();
+  }, "cpu");
+});

@@ -226,12 +226,17 @@ export function createCpuOps(
     return total;
   };
 
-  /** Conv backward through ORT: input, weight (tfjs layout) and bias gradients. */
+  /**
+   * Conv backward through ORT: input, weight (tfjs layout) and bias
+   * gradients. Without `inputGradient`, stride-1 convs skip the input
+   * gradient's ORT call and `dx` stays zero.
+   */
   const convBackward = (
     g: ConvGeometry,
     x: Float32Array,
     filter: Float32Array,
     dy: Float32Array,
+    inputGradient = true,
   ): { dx: Float32Array; dw: Float32Array; db: Float32Array | null } => {
     const key =
       `convgrad|${g.input}|${g.cout}|${g.k}|${g.stride}|${g.padding}|${g.bias}`;
@@ -251,9 +256,11 @@ export function createCpuOps(
     }
     const dx = new Float32Array(x.length);
     if (usesWeightGradientGraph(g)) {
-      runInto(session, { dy: [dy, shape], wf }, {
-        [names.dx!]: [dx, g.input],
-      });
+      if (inputGradient) {
+        runInto(session, { dy: [dy, shape], wf }, {
+          [names.dx!]: [dx, g.input],
+        });
+      }
       return {
         dx,
         dw: weightGradient(g, x, dy),
@@ -419,7 +426,13 @@ export function createCpuOps(
             training,
             residual !== null,
           );
-          const r = convBackward(g, xv, fv, b.dy);
+          const r = convBackward(
+            g,
+            xv,
+            fv,
+            b.dy,
+            options.inputGradient ?? true,
+          );
           const grads: tfTypes.Tensor[] = [
             tf.tensor5d(r.dx, g.input as Shape5),
             tf.tensor(r.dw, conv.filter.shape),

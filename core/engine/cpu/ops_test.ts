@@ -217,6 +217,69 @@ Deno.test("createCpuOps() fused convBn equals conv → batch norm → (+ residua
   for (const [i, c] of cases.entries()) await check(c, 200 + i);
 });
 
+Deno.test("createCpuOps() convBn without inputGradient skips only the input gradient", () => {
+  const rng = createRng(31);
+  const random = (shape: number[], scale: number) =>
+    tf.tensor(
+      Float32Array.from(
+        { length: shape.reduce((a, b) => a * b, 1) },
+        () => (rng.next() * 2 - 1) * scale,
+      ),
+      shape,
+    );
+  const x = random([2, 5, 4, 6, 1], 1) as tfTypes.Tensor5D;
+  const filter = tf.variable(random([3, 3, 3, 1, 4], 0.3)) as tfTypes.Variable<
+    tfTypes.Rank.R5
+  >;
+  const bias = tf.variable(random([4], 0.1)) as tfTypes.Variable<
+    tfTypes.Rank.R1
+  >;
+  const gamma = tf.variable(random([4], 1)) as tfTypes.Variable<
+    tfTypes.Rank.R1
+  >;
+  const beta = tf.variable(random([4], 0.1)) as tfTypes.Variable<
+    tfTypes.Rank.R1
+  >;
+  const bn = {
+    gamma,
+    beta,
+    movingMean: tf.variable(tf.zeros([4])) as tfTypes.Variable<tfTypes.Rank.R1>,
+    movingVariance: tf.variable(tf.ones([4])) as tfTypes.Variable<
+      tfTypes.Rank.R1
+    >,
+    momentum: 0.1,
+    epsilon: 1e-5,
+  };
+  const conv = { filter, bias, strides: 1, padding: "same" as const };
+  const gradients = (inputGradient: boolean) =>
+    tf.grads((xi: tfTypes.Tensor, f: tfTypes.Tensor, b: tfTypes.Tensor) =>
+      tf.sum(
+        tf.square(
+          fast.convBn(
+            xi as tfTypes.Tensor5D,
+            {
+              ...conv,
+              filter: f as tfTypes.Variable<tfTypes.Rank.R5>,
+              bias: b as tfTypes.Variable<tfTypes.Rank.R1>,
+            },
+            bn,
+            { training: true, relu: true, inputGradient },
+          ),
+        ),
+      )
+    )([x, filter, bias]).map((g) => g.dataSync() as Float32Array);
+  const [dxOn, dwOn, dbOn] = gradients(true);
+  const [dxOff, dwOff, dbOff] = gradients(false);
+  assert.ok(
+    dxOn.some((v) => v !== 0),
+    "the input gradient is computed by default",
+  );
+  assert.ok(dxOff.every((v) => v === 0), "no input gradient when not asked");
+  assert.deepEqual(dwOff, dwOn);
+  assert.deepEqual(dbOff, dbOn);
+  tf.dispose([x, filter, bias, gamma, beta, bn.movingMean, bn.movingVariance]);
+});
+
 Deno.test("createCpuOps() batchNorm equals tfjs in training (with running-stat updates) and inference", async () => {
   await check({
     kind: "batchNorm",
