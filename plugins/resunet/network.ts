@@ -202,15 +202,9 @@ export function buildResUnet(
       unit: ConvUnit,
       relu: boolean,
       residual?: tfTypes.Tensor5D,
-      inputGradient = true,
     ) => {
       const { conv, bn } = p(unit);
-      return ops.convBn(x, conv, bn, {
-        training,
-        relu,
-        residual,
-        inputGradient,
-      });
+      return ops.convBn(x, conv, bn, { training, relu, residual });
     };
     const block = (x: tfTypes.Tensor5D, b: ResBlock): tfTypes.Tensor5D =>
       tf.tidy(() => {
@@ -231,13 +225,12 @@ export function buildResUnet(
     return tf.tidy(() => {
       let x = tf.tidy(() =>
         unitOp(
-          unitOp(
-            image,
-            plan.pre[0],
-            true,
-            undefined,
-            options.imageGradient ?? true,
-          ),
+          // The only conv that sees the image: it alone can skip dx.
+          ops.convBn(image, p(plan.pre[0]).conv, p(plan.pre[0]).bn, {
+            training,
+            relu: true,
+            inputGradient: options.imageGradient ?? true,
+          }),
           plan.pre[1],
           true,
         )

@@ -238,6 +238,13 @@ export function createCpuOps(
     dy: Float32Array,
     inputGradient = true,
   ): { dx: Float32Array; dw: Float32Array; db: Float32Array | null } => {
+    const weightsAndBias = () => ({
+      dw: weightGradient(g, x, dy),
+      db: g.bias ? channelSums(dy, g.cout) : null,
+    });
+    if (!inputGradient && usesWeightGradientGraph(g)) {
+      return { dx: new Float32Array(x.length), ...weightsAndBias() };
+    }
     const key =
       `convgrad|${g.input}|${g.cout}|${g.k}|${g.stride}|${g.padding}|${g.bias}`;
     const { session, names } = sessions.get<Partial<ConvBackwardNames>>(
@@ -256,16 +263,10 @@ export function createCpuOps(
     }
     const dx = new Float32Array(x.length);
     if (usesWeightGradientGraph(g)) {
-      if (inputGradient) {
-        runInto(session, { dy: [dy, shape], wf }, {
-          [names.dx!]: [dx, g.input],
-        });
-      }
-      return {
-        dx,
-        dw: weightGradient(g, x, dy),
-        db: g.bias ? channelSums(dy, cout) : null,
-      };
+      runInto(session, { dy: [dy, shape], wf }, {
+        [names.dx!]: [dx, g.input],
+      });
+      return { dx, ...weightsAndBias() };
     }
     const dw = new Float32Array(filter.length);
     const db = g.bias ? new Float32Array(cout) : null;
