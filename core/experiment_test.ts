@@ -8,6 +8,8 @@ import {
   loadExperiment,
   mergeExperiment,
   parseSets,
+  resolveExperiment,
+  storedExperimentInput,
 } from "./experiment.ts";
 import { optionsOnlyRegistry as registry } from "./testing/options_only_registry.ts";
 
@@ -259,6 +261,32 @@ Deno.test("canonicalJson() sorts keys so equal experiments hash equally", async 
     });
     assert.notEqual(experimentHash(a), experimentHash(c));
     assert.match(experimentHash(a), /^[0-9a-f]{64}$/);
+  });
+});
+
+Deno.test("storedExperimentInput() re-resolves a run recorded with a retired option; a file that sets it is rejected", async () => {
+  await withFiles({ "a.yaml": BASE }, async (dir) => {
+    const resolved = await loadExperiment(join(dir, "a.yaml"), registry);
+    // A run stored before train.prefetch was retired: the canonical JSON
+    // of the resolved experiment with the option as it was then.
+    const stored = JSON.parse(canonicalJson(resolved));
+    stored.train.prefetch = 2;
+    const before = structuredClone(stored);
+    const again = resolveExperiment(storedExperimentInput(stored), registry);
+    assert.deepEqual(stored, before);
+    assert.equal(experimentHash(again), experimentHash(resolved));
+
+    await assert.rejects(
+      () =>
+        loadExperiment(join(dir, "a.yaml"), registry, {
+          set: ["train.prefetch=4"],
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.issues.some((i) =>
+          i.path === "train" && i.message.includes('"prefetch"')
+        ),
+    );
   });
 });
 

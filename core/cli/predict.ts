@@ -21,6 +21,7 @@ import {
   parseSets,
   type ResolvedExperiment,
   resolveExperiment,
+  storedExperimentInput,
 } from "../experiment.ts";
 import { seriesUidFromPath } from "../io/mod.ts";
 import { createOnnxModel } from "../onnx/inference.ts";
@@ -222,11 +223,8 @@ function loadRun(
       );
     }
     // The stored form is the resolved experiment; resolving it again needs
-    // the file form of its version field.
-    if ("schemaVersion" in raw) {
-      raw.schema_version = raw.schemaVersion;
-      delete raw.schemaVersion;
-    }
+    // the input form.
+    raw = storedExperimentInput(raw);
     const merged = sets.length > 0
       ? mergeExperiment(raw, parseSets(sets, `run ${run.id}`))
       : raw;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { storedExperimentInput } from "../../core/mod.ts";
 import { Island } from "../components/Island.tsx";
 import { Page } from "../components/Page.tsx";
 import NewRunForm, { type NewRunFormProps } from "../islands/NewRunForm.tsx";
@@ -42,7 +43,9 @@ export const handler: Handlers<AppState, NewRunFormProps> = {
       if (!run) {
         return notFoundPage(`No run has the id ${JSON.stringify(fromRun)}.`);
       }
-      const { schemaVersion: _v, ...config } = configOf(run);
+      const { schema_version: _v, ...config } = storedExperimentInput(
+        configOf(run),
+      );
       start = startFrom(registry, config, `run ${run.name} (${run.id})`);
     } else {
       const first = files.find((f) => f.file.startsWith("base/")) ?? files[0];
