@@ -276,6 +276,43 @@ export async function readPreprocessed(
   }
 }
 
+/** What {@linkcode lookupCached} found. */
+export interface CacheLookup {
+  /** The cached scan, or null when it is not cached from these source files. */
+  readonly scan: PreprocessedScan | null;
+  /** {@linkcode sourceFingerprint} of the source (undefined when unreadable). */
+  readonly fingerprint?: string;
+}
+
+/**
+ * Reads a scan's cache entry when it was written from the same source files
+ * (the test {@linkcode preprocessDataset} skips scans by); otherwise returns
+ * a null scan and the fingerprint to write a new entry under.
+ *
+ * @param dir the cache folder (`<root>/<key>`)
+ * @param source the scan's id and image path
+ * @param logger told why an entry was skipped (debug)
+ * @returns the entry or null, and the source's fingerprint
+ */
+export async function lookupCached(
+  dir: string,
+  source: ScanSource,
+  logger: Logger = nullLogger,
+): Promise<CacheLookup> {
+  cachedScanPaths(dir, source.seriesuid);
+  const fingerprint = await sourceFingerprint(source.imagePath).catch(() =>
+    undefined
+  );
+  if (
+    fingerprint === undefined ||
+    !await isCached(dir, source.seriesuid, fingerprint)
+  ) {
+    return { scan: null, fingerprint };
+  }
+  const scan = await readPreprocessed(dir, source.seriesuid, logger);
+  return { scan, fingerprint };
+}
+
 /** One scan to preprocess. */
 export interface ScanSource {
   /** The scan's id (names its cache files). */

@@ -252,6 +252,7 @@ async function runStoreFixture(dir: string) {
       miner: { plugin: "topk", options: {} },
       loss: { plugin: "balanced", options: {} },
     },
+    data: { cache_dir: join(dir, "cache") },
     train: { crop_size: 32 },
     eval: { side: 128, margin: 16, max_marks_per_scan: 20 },
   }, registry);
@@ -360,6 +361,39 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
     assert.deepEqual(datasetLines, [
       `40 candidates from 2 scans written to ${datasetOut}`,
     ]);
+
+    // Again: both scans come from the preprocessing cache the first call
+    // filled (data.cache_dir), with the same candidates; --no-cache
+    // segments them again.
+    const again = async (...extra: string[]) => {
+      const lines = await pleura(
+        "--run",
+        trained,
+        "--runs",
+        runs,
+        "--input",
+        dataset,
+        "--subsets",
+        "1",
+        "--out",
+        datasetOut,
+        "--set",
+        "eval.min_logit=-100000",
+        "--diameter",
+        ...extra,
+      );
+      return { lines, rows: await readCandidatesCsv(datasetOut) };
+    };
+    const cached = await again();
+    assert.deepEqual(cached.lines, [
+      `40 candidates from 2 scans written to ${datasetOut} (2 read from the preprocessing cache)`,
+    ]);
+    assert.deepEqual(cached.rows, rows);
+    const uncached = await again("--no-cache");
+    assert.deepEqual(uncached.lines, [
+      `40 candidates from 2 scans written to ${datasetOut}`,
+    ]);
+    assert.deepEqual(uncached.rows, rows);
 
     await assert.rejects(
       () =>

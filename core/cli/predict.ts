@@ -8,6 +8,12 @@
  * (`seriesuid,coordX,coordY,coordZ,probability`, the probability column
  * holding the head's logit).
  *
+ * Scans already preprocessed with the run's segmenter and the inference
+ * settings (the held-out fold of `pleura train`, `pleura preprocess --mode
+ * infer`) are read from the run's `data.cache_dir` instead of being
+ * segmented again, and the others are written there; `--no-cache` does
+ * neither.
+ *
  * @module
  */
 
@@ -25,6 +31,8 @@ import {
 } from "../experiment.ts";
 import { seriesUidFromPath } from "../io/mod.ts";
 import { createOnnxModel } from "../onnx/inference.ts";
+import { INFERENCE_PREPROCESS } from "../preprocess.ts";
+import { preprocessCacheKey } from "../preprocess_cache.ts";
 import type { PluginContext } from "../plugin.ts";
 import { type DatasetScan, predictDataset } from "../predict/predict.ts";
 import { createRng } from "../random.ts";
@@ -50,6 +58,7 @@ interface PredictFlags {
   set: string[];
   subsets?: string;
   diameter?: boolean;
+  cache: boolean;
 }
 
 /** Builds the `predict` command. */
@@ -76,6 +85,10 @@ export function predictCommand(context: CliContext): Command {
       "with a dataset: only these subsets, e.g. 9 or 8,9 (default: every scan)",
     )
     .option("--diameter", "add a diameter_mm column")
+    .option(
+      "--no-cache",
+      "segment and preprocess every scan again instead of reading (and filling) the run's preprocessing cache (data.cache_dir)",
+    )
     .action(async (flags: PredictFlags) => {
       await runPredict(context, flags);
     });
@@ -150,16 +163,33 @@ async function runPredict(
       maxStride: backbone.maxStride,
       logger: context.logger,
       progress: context.progress,
+      // The held-out scans' entries of `pleura train` and `pleura
+      // preprocess --mode infer`: this segmenter, inference settings.
+      cacheDir: flags.cache
+        ? join(
+          experiment.data.cache_dir,
+          preprocessCacheKey({
+            segmenterId: slot.segmenter.plugin,
+            segmenterOptions: slot.segmenter.options,
+            preprocess: INFERENCE_PREPROCESS,
+          }),
+        )
+        : undefined,
     });
     await writeCandidatesCsv(flags.out!, result.detections, {
       diameter: flags.diameter,
     });
     const empty = result.scans.filter((s) => s.emptyReason !== undefined);
+    const cached = result.scans.filter((s) => s.cached).length;
+    const notes = [
+      ...(cached > 0 ? [`${cached} read from the preprocessing cache`] : []),
+      ...(empty.length > 0 ? [`${empty.length} with no lung found`] : []),
+    ];
     context.print(
       `${result.detections.length} candidates from ${scans.length} scan${
         scans.length === 1 ? "" : "s"
       } written to ${flags.out}${
-        empty.length > 0 ? ` (${empty.length} with no lung found)` : ""
+        notes.length > 0 ? ` (${notes.join("; ")})` : ""
       }`,
     );
   } finally {

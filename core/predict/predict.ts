@@ -35,8 +35,10 @@ import {
   type Progress,
 } from "../logger.ts";
 import type { OnnxModel } from "../onnx/inference.ts";
+import { lookupCached, writePreprocessed } from "../preprocess_cache.ts";
 import {
   INFERENCE_PREPROCESS,
+  type PreprocessedScan,
   type PreprocessOptions,
   preprocessScan,
 } from "../preprocess.ts";
@@ -354,40 +356,88 @@ export async function predictScanDetailed(
   volume: Volume,
   options: PredictScanOptions,
 ): Promise<ScanPrediction> {
-  const logger = options.logger ?? nullLogger;
+  return (await predictVolume(volume, options)).result;
+}
+
+// predictScanDetailed, also handing out the preprocessed scan (absent when
+// the segmenter found no lung) for predictDataset to cache.
+async function predictVolume(
+  volume: Volume,
+  options: PredictScanOptions,
+): Promise<{ result: ScanPrediction; prepared?: PreprocessedScan }> {
   const seriesuid = options.seriesuid ?? "scan";
   const t0 = performance.now();
   const masks = await options.segmenter.segment(volume);
   const t1 = performance.now();
   const segmentation = masks.report;
   if (segmentation.lungCount === 0 || segmentation.emptyReason !== undefined) {
-    const reason = segmentation.emptyReason ?? "the segmenter found no lung";
-    logger.warn(
-      `No lung found in "${seriesuid}": ${reason}; 0 detections`,
-      { seriesuid, segmenter: segmentation.segmenter },
-    );
     return {
-      seriesuid,
-      detections: [],
-      boxes: [],
-      emptyReason: reason,
-      segmentation,
-      preprocessedShape: [0, 0, 0],
-      patchesRun: 0,
-      patchesSkipped: 0,
-      inputVoxels: 0,
-      timings: {
-        readMs: 0,
-        segmentMs: t1 - t0,
-        preprocessMs: 0,
-        networkMs: 0,
-        decodeMs: 0,
-        totalMs: t1 - t0,
-      },
+      result: emptyPrediction(seriesuid, segmentation, t1 - t0, options.logger),
     };
   }
   const preprocessOptions = options.preprocessOptions ?? INFERENCE_PREPROCESS;
   const prepared = preprocessScan(volume, masks, preprocessOptions);
+  const t2 = performance.now();
+  const result = await predictPrepared(prepared, {
+    ...options,
+    seriesuid,
+    earlierMs: { readMs: 0, segmentMs: t1 - t0, preprocessMs: t2 - t1 },
+  });
+  return { result, prepared };
+}
+
+/** The result for a scan in which the segmenter found no lung (logged). */
+function emptyPrediction(
+  seriesuid: string,
+  segmentation: SegmentationReport,
+  segmentMs: number,
+  logger: Logger = nullLogger,
+): ScanPrediction {
+  const reason = segmentation.emptyReason ?? "the segmenter found no lung";
+  logger.warn(
+    `No lung found in "${seriesuid}": ${reason}; 0 detections`,
+    { seriesuid, segmenter: segmentation.segmenter },
+  );
+  return {
+    seriesuid,
+    detections: [],
+    boxes: [],
+    emptyReason: reason,
+    segmentation,
+    preprocessedShape: [0, 0, 0],
+    patchesRun: 0,
+    patchesSkipped: 0,
+    inputVoxels: 0,
+    timings: {
+      readMs: 0,
+      segmentMs,
+      preprocessMs: 0,
+      networkMs: 0,
+      decodeMs: 0,
+      totalMs: segmentMs,
+    },
+  };
+}
+
+/**
+ * The part of {@linkcode predictScanDetailed} after preprocessing, shared
+ * with the cached path of {@linkcode predictDataset}: network, world mm,
+ * timings (adding the stages before it) and the log line.
+ */
+async function predictPrepared(
+  prepared: PreprocessedScan,
+  options: PredictScanOptions & {
+    readonly seriesuid: string;
+    readonly earlierMs: Pick<
+      PredictTimings,
+      "readMs" | "segmentMs" | "preprocessMs"
+    >;
+    readonly cached?: boolean;
+  },
+): Promise<ScanPrediction> {
+  const logger = options.logger ?? nullLogger;
+  const { seriesuid, earlierMs } = options;
+  const preprocessOptions = options.preprocessOptions ?? INFERENCE_PREPROCESS;
   const t2 = performance.now();
   const result = await predictPreprocessed(prepared.image, prepared.shape, {
     ...options,
@@ -404,19 +454,21 @@ export async function predictScanDetailed(
   }));
   const t4 = performance.now();
   const timings: PredictTimings = {
-    readMs: 0,
-    segmentMs: t1 - t0,
-    preprocessMs: t2 - t1,
+    ...earlierMs,
     networkMs: result.networkMs,
     decodeMs: result.decodeMs + (t4 - t3),
-    totalMs: t4 - t0,
+    totalMs: earlierMs.readMs + earlierMs.segmentMs + earlierMs.preprocessMs +
+      (t4 - t2),
   };
+  const how = options.cached
+    ? `read from the preprocessing cache ${seconds(timings.readMs)}`
+    : `segment ${seconds(timings.segmentMs)}, preprocess ${
+      seconds(timings.preprocessMs)
+    }`;
   logger.info(
     `Predicted "${seriesuid}": ${detections.length} detections in ${
       seconds(timings.totalMs)
-    } s (segment ${seconds(timings.segmentMs)}, preprocess ${
-      seconds(timings.preprocessMs)
-    }, network ${seconds(timings.networkMs)}, decode+NMS ${
+    } s (${how}, network ${seconds(timings.networkMs)}, decode+NMS ${
       seconds(timings.decodeMs)
     })`,
     {
@@ -432,7 +484,7 @@ export async function predictScanDetailed(
     seriesuid,
     detections,
     boxes: result.boxes,
-    segmentation,
+    segmentation: prepared.report,
     preprocessedShape: prepared.shape,
     patchesRun: result.patchesRun,
     patchesSkipped: result.patchesSkipped,
@@ -477,20 +529,32 @@ export interface PredictDatasetOptions
   readonly out?: string;
   /** Adds a `diameter_mm` column to the CSV. */
   readonly diameter?: boolean;
+  /**
+   * A preprocessing cache folder (`<data.cache_dir>/<key>`, the key of this
+   * segmenter and these preprocessing settings): a scan cached from the same
+   * source files is read from it instead of being segmented and preprocessed
+   * again, and a scan that is not is written into it after preprocessing.
+   */
+  readonly cacheDir?: string;
 }
 
 /** The result of {@linkcode predictDataset}. */
 export interface DatasetPrediction {
   /** Every detection, scan by scan. */
   readonly detections: Detection[];
-  /** Per scan: everything but the detections. */
-  readonly scans: Omit<ScanPrediction, "detections" | "boxes">[];
+  /** Per scan: everything but the detections, and whether the cache served it. */
+  readonly scans: (Omit<ScanPrediction, "detections" | "boxes"> & {
+    readonly cached: boolean;
+  })[];
 }
 
 /**
  * Predicts scans one after the other (read → {@linkcode predictScanDetailed})
  * with one progress step per scan, and optionally writes the LUNA16
- * submission CSV (`seriesuid,coordX,coordY,coordZ,probability`).
+ * submission CSV (`seriesuid,coordX,coordY,coordZ,probability`). With
+ * `cacheDir`, a scan cached from the same source files skips reading,
+ * segmentation and preprocessing (the same voxels, so the same detections),
+ * and every other scan is cached after it is preprocessed.
  *
  * @param scans the scans
  * @param options as for {@linkcode predictScan}, plus the CSV path
@@ -507,29 +571,57 @@ export async function predictDataset(
   options: PredictDatasetOptions,
 ): Promise<DatasetPrediction> {
   const progress = options.progress ?? nullProgress;
+  const logger = options.logger ?? nullLogger;
   const detections: Detection[] = [];
-  const summaries: Omit<ScanPrediction, "detections" | "boxes">[] = [];
+  const summaries: DatasetPrediction["scans"] = [];
   progress.start("predict", scans.length, "scans");
   for (let i = 0; i < scans.length; i++) {
     const scan = scans[i];
-    const started = performance.now();
-    const volume = await readVolume(scan.imagePath);
-    const readMs = performance.now() - started;
-    const result = await predictScanDetailed(volume, {
+    const scanOptions = {
       ...options,
       seriesuid: scan.seriesuid,
       progress: nullProgress,
-    });
+    };
+    const started = performance.now();
+    const lookup = options.cacheDir === undefined
+      ? undefined
+      : await lookupCached(options.cacheDir, scan, logger);
+    let result: ScanPrediction;
+    if (lookup?.scan) {
+      result = await predictPrepared(lookup.scan, {
+        ...scanOptions,
+        cached: true,
+        earlierMs: {
+          readMs: performance.now() - started,
+          segmentMs: 0,
+          preprocessMs: 0,
+        },
+      });
+    } else {
+      const volume = await readVolume(scan.imagePath);
+      const readMs = performance.now() - started;
+      const predicted = await predictVolume(volume, scanOptions);
+      result = {
+        ...predicted.result,
+        timings: {
+          ...predicted.result.timings,
+          readMs,
+          totalMs: predicted.result.timings.totalMs + readMs,
+        },
+      };
+      if (options.cacheDir !== undefined && predicted.prepared) {
+        await cacheScan(
+          options.cacheDir,
+          scan.seriesuid,
+          predicted.prepared,
+          lookup?.fingerprint,
+          logger,
+        );
+      }
+    }
     detections.push(...result.detections);
     const { detections: _d, boxes: _b, ...summary } = result;
-    summaries.push({
-      ...summary,
-      timings: {
-        ...result.timings,
-        readMs,
-        totalMs: result.timings.totalMs + readMs,
-      },
-    });
+    summaries.push({ ...summary, cached: lookup?.scan != null });
     progress.step("predict", i + 1, { detections: result.detections.length });
   }
   progress.end("predict");
@@ -539,6 +631,27 @@ export async function predictDataset(
     });
   }
   return { detections, scans: summaries };
+}
+
+// Writes a scan predicted without the cache into it. A failed write only
+// costs the next prediction its speed, so it is logged and prediction goes
+// on.
+async function cacheScan(
+  dir: string,
+  seriesuid: string,
+  prepared: PreprocessedScan,
+  fingerprint: string | undefined,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await writePreprocessed(dir, seriesuid, prepared, fingerprint);
+  } catch (error) {
+    logger.warn(
+      `Cannot write "${seriesuid}" into the preprocessing cache ${dir}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
 }
 
 function seconds(ms: number): string {

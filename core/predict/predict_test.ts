@@ -347,6 +347,73 @@ Deno.test("predictDataset() reads each scan, reports progress per scan and write
   }
 });
 
+Deno.test("predictDataset() with a cache folder preprocesses a scan once and predicts the same from the cache until its source changes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeVolume(join(dir, "a.mhd"), testScan());
+    await writeVolume(join(dir, "b.mhd"), testScan(false));
+    const segmented: string[] = [];
+    const inner = thresholdSegmenter();
+    const segmenter: Segmenter = {
+      segment(volume) {
+        segmented.push(volume.data.some((v) => v < 0) ? "a" : "b");
+        return inner.segment(volume);
+      },
+    };
+    const cacheDir = join(dir, "cache", "key");
+    const predict = (recorder = createRecorder()) =>
+      predictDataset([
+        { seriesuid: "a", imagePath: join(dir, "a.mhd") },
+        { seriesuid: "b", imagePath: join(dir, "b.mhd") },
+      ], {
+        segmenter,
+        head: testHead,
+        runPatch: firingNetwork([32, 30, 33], [
+          { cell: [1, 1, 1], anchor: 0, values: [0.5, 0, 0, 0, 0] },
+          { cell: [5, 4, 6], anchor: 1, values: [2, 0, 0, 0, 0] },
+        ]),
+        eval: { ...SETTINGS, nms_iou: 0.5 },
+        cacheDir,
+        logger: recorder.logger,
+      });
+
+    const first = await predict();
+    assert.deepEqual(segmented, ["a", "b"]);
+    assert.deepEqual(first.scans.map((s) => s.cached), [false, false]);
+    assert.equal(first.detections.length, 2);
+    // Only the scan with a lung gets an entry.
+    assert.deepEqual(
+      [...Deno.readDirSync(cacheDir)].map((e) => e.name).sort(),
+      ["a.json", "a.mhd", "a.raw", "a_mask.mhd", "a_mask.raw"],
+    );
+
+    const recorder = createRecorder();
+    const second = await predict(recorder);
+    assert.deepEqual(segmented, ["a", "b", "b"]);
+    assert.deepEqual(second.scans.map((s) => s.cached), [true, false]);
+    assert.deepEqual(second.detections, first.detections);
+    assert.deepEqual(second.scans[0].segmentation, first.scans[0].segmentation);
+    assert.deepEqual(second.scans[0].preprocessedShape, [32, 30, 33]);
+    assert.equal(second.scans[0].timings.segmentMs, 0);
+    assert.match(
+      recorder.records.find((r) => r.message.startsWith('Predicted "a"'))
+        ?.message ?? "",
+      /\(read from the preprocessing cache [\d.]+, network /,
+    );
+
+    // A rewritten source (a regenerated dataset under the same id) is
+    // segmented again.
+    const later = new Date(Date.now() + 60_000);
+    await Deno.utime(join(dir, "a.raw"), later, later);
+    const third = await predict();
+    assert.deepEqual(segmented, ["a", "b", "b", "a", "b"]);
+    assert.deepEqual(third.scans.map((s) => s.cached), [false, false]);
+    assert.deepEqual(third.detections, first.detections);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("nmsTopKept() equals full NMS cut to the first maxKept boxes", () => {
   const rng = createRng(5);
   const boxes: ScoredCube[] = [];
