@@ -58,10 +58,16 @@ export interface DetectorParts {
   multiplyAdds(size: number): number;
 }
 
-/** Creates the components for a resunet preset. */
-export function detectorParts(preset: "resunet150" | "small"): DetectorParts {
+/**
+ * Creates the components for a resunet preset, with optional overrides of
+ * its options (e.g. `{ stage_blocks: [1, 1, 2, 2] }`).
+ */
+export function detectorParts(
+  preset: "resunet150" | "small",
+  overrides: Record<string, unknown> = {},
+): DetectorParts {
   const context = testPluginContext(0);
-  const options = resunetOptions.parse({ preset });
+  const options = resunetOptions.parse({ ...overrides, preset });
   const backbone = resunet.create(options, context);
   const head = rpn3dAnchorHead.create(
     rpn3dAnchorHead.options.parse({}),

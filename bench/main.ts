@@ -21,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   engine_memory: () => import("./engine_memory.ts").then((m) => m.run),
   update: () => import("./update.ts").then((m) => m.run),
   train_step: () => import("./train_step.ts").then((m) => m.run),
+  train_depth: () => import("./train_depth.ts").then((m) => m.run),
   synth: () => import("./synth.ts").then((m) => m.run),
   web: () => import("./web.ts").then((m) => m.run),
   predict: () => import("./predict.ts").then((m) => m.run),
