@@ -197,3 +197,39 @@ export async function createDetectorTrainer(
     },
   };
 }
+
+/**
+ * Times 48³ batch-2 training steps of two trainers, alternating: two
+ * warm-up steps each (ORT builds its sessions on the first), then `rounds`
+ * rounds of `steps` steps per trainer. Prints each mean and the first's
+ * time over the second's, disposes the trainers and returns the means and
+ * that ratio.
+ */
+export function alternateSteps(
+  trainers: readonly { label: string; trainer: DetectorTrainer }[],
+  rounds: number,
+  steps: number,
+): { mean: number[]; ratio: number } {
+  for (const { trainer } of trainers) {
+    for (let i = 0; i < 2; i++) trainer.step(2, 48);
+  }
+  const seconds = trainers.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    trainers.forEach(({ trainer }, i) => {
+      for (let s = 0; s < steps; s++) seconds[i] += trainer.step(2, 48).seconds;
+    });
+  }
+  const mean = seconds.map((s) => s / (rounds * steps));
+  const width = Math.max(...trainers.map((t) => t.label.length)) + 1;
+  trainers.forEach(({ label }, i) => {
+    console.log(`${label.padEnd(width)} ${mean[i].toFixed(3)} s per step`);
+  });
+  const ratio = mean[0] / mean[1];
+  console.log(
+    `speed-up: ${
+      ratio.toFixed(2)
+    }× (${rounds} rounds of ${steps} steps each, alternating)`,
+  );
+  for (const { trainer } of trainers) trainer.dispose();
+  return { mean, ratio };
+}

@@ -11,7 +11,12 @@
  */
 
 import { createCpuEngine } from "../core/engine/cpu/mod.ts";
-import { createDetectorTrainer, detectorParts } from "./_detector.ts";
+import {
+  alternateSteps,
+  createDetectorTrainer,
+  detectorParts,
+  type DetectorTrainer,
+} from "./_detector.ts";
 import type { BenchSection } from "./main.ts";
 
 const ROUNDS = 3;
@@ -26,7 +31,7 @@ export const run: BenchSection = async () => {
       overrides: { stage_blocks: [1, 1, 2, 2], back_blocks: [1, 1] },
     },
   ];
-  const trainers = [];
+  const trainers: DetectorTrainer[] = [];
   for (const v of variants) {
     const parts = detectorParts("small", v.overrides);
     const trainer = await createDetectorTrainer(parts, await createCpuEngine());
@@ -39,25 +44,11 @@ export const run: BenchSection = async () => {
     );
     trainers.push(trainer);
   }
-  // Warm-up: ORT sessions are built on the first steps.
-  for (const t of trainers) for (let i = 0; i < 2; i++) t.step(2, 48);
-  const seconds = trainers.map(() => 0);
-  for (let round = 0; round < ROUNDS; round++) {
-    trainers.forEach((t, i) => {
-      for (let s = 0; s < STEPS; s++) seconds[i] += t.step(2, 48).seconds;
-    });
-  }
-  const mean = seconds.map((s) => s / (ROUNDS * STEPS));
-  variants.forEach((v, i) => {
-    console.log(`${v.label.padEnd(30)} ${mean[i].toFixed(3)} s per step`);
-  });
-  const ratio = mean[0] / mean[1];
-  console.log(
-    `speed-up: ${
-      ratio.toFixed(2)
-    }× (${ROUNDS} rounds of ${STEPS} steps each, alternating)`,
+  const { mean, ratio } = alternateSteps(
+    variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
+    ROUNDS,
+    STEPS,
   );
-  for (const t of trainers) t.dispose();
   return {
     train_depth_small_s: mean[0],
     train_depth_preset_s: mean[1],

@@ -16,7 +16,12 @@
 import type { Engine } from "../core/engine/engine.ts";
 import { createCpuEngine } from "../core/engine/cpu/mod.ts";
 import { WINDOW_FILL_LIMIT } from "../core/engine/cpu/graphs.ts";
-import { createDetectorTrainer, detectorParts } from "./_detector.ts";
+import {
+  alternateSteps,
+  createDetectorTrainer,
+  detectorParts,
+  type DetectorTrainer,
+} from "./_detector.ts";
 import type { BenchSection } from "./main.ts";
 
 const ROUNDS = 3;
@@ -43,29 +48,15 @@ export const run: BenchSection = async () => {
       engine: await createCpuEngine({ windowFillLimit: limit }),
     },
   ];
-  const trainers = [];
+  const trainers: DetectorTrainer[] = [];
   for (const v of variants) {
     trainers.push(await createDetectorTrainer(parts, v.engine));
   }
-  // Warm-up: ORT sessions are built on the first steps.
-  for (const t of trainers) for (let i = 0; i < 2; i++) t.step(2, 48);
-  const seconds = trainers.map(() => 0);
-  for (let round = 0; round < ROUNDS; round++) {
-    trainers.forEach((t, i) => {
-      for (let s = 0; s < STEPS; s++) seconds[i] += t.step(2, 48).seconds;
-    });
-  }
-  const mean = seconds.map((s) => s / (ROUNDS * STEPS));
-  variants.forEach((v, i) => {
-    console.log(`${v.label.padEnd(24)} ${mean[i].toFixed(3)} s per step`);
-  });
-  const ratio = mean[0] / mean[1];
-  console.log(
-    `speed-up: ${
-      ratio.toFixed(2)
-    }× (${ROUNDS} rounds of ${STEPS} steps each, alternating)`,
+  const { mean, ratio } = alternateSteps(
+    variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
+    ROUNDS,
+    STEPS,
   );
-  for (const t of trainers) t.dispose();
   return {
     train_step_window_s: mean[0],
     train_step_s: mean[1],

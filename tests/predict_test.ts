@@ -329,43 +329,7 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
       shape: { size: 48, slices: 24 },
     });
     const datasetOut = join(dir, "dataset.csv");
-    const datasetLines = await pleura(
-      "--run",
-      trained,
-      "--runs",
-      runs,
-      "--input",
-      dataset,
-      "--subsets",
-      "1",
-      "--out",
-      datasetOut,
-      "--set",
-      "eval.min_logit=-100000",
-      "--diameter",
-    );
-    const fold = (await openLuna16Dataset(dataset)).folds([1]).seriesuids;
-    assert.equal(fold.length, 2);
-    const rows = await readCandidatesCsv(datasetOut);
-    assert.deepEqual(
-      [...new Set(rows.map((r) => r.seriesuid))].sort(),
-      [
-        ...fold,
-      ].sort(),
-    );
-    assert.equal(rows.length, 40);
-    assert.match(
-      await Deno.readTextFile(datasetOut),
-      /^seriesuid,coordX,coordY,coordZ,probability,diameter_mm\n/,
-    );
-    assert.deepEqual(datasetLines, [
-      `40 candidates from 2 scans written to ${datasetOut}`,
-    ]);
-
-    // Again: both scans come from the preprocessing cache the first call
-    // filled (data.cache_dir), with the same candidates; --no-cache
-    // segments them again.
-    const again = async (...extra: string[]) => {
+    const predictFold = async (...extra: string[]) => {
       const lines = await pleura(
         "--run",
         trained,
@@ -384,12 +348,33 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
       );
       return { lines, rows: await readCandidatesCsv(datasetOut) };
     };
-    const cached = await again();
+    const { lines: datasetLines, rows } = await predictFold();
+    const fold = (await openLuna16Dataset(dataset)).folds([1]).seriesuids;
+    assert.equal(fold.length, 2);
+    assert.deepEqual(
+      [...new Set(rows.map((r) => r.seriesuid))].sort(),
+      [
+        ...fold,
+      ].sort(),
+    );
+    assert.equal(rows.length, 40);
+    assert.match(
+      await Deno.readTextFile(datasetOut),
+      /^seriesuid,coordX,coordY,coordZ,probability,diameter_mm\n/,
+    );
+    assert.deepEqual(datasetLines, [
+      `40 candidates from 2 scans written to ${datasetOut}`,
+    ]);
+
+    // Again: both scans come from the preprocessing cache the first call
+    // filled (data.cache_dir), with the same candidates; --no-cache
+    // segments them again.
+    const cached = await predictFold();
     assert.deepEqual(cached.lines, [
       `40 candidates from 2 scans written to ${datasetOut} (2 read from the preprocessing cache)`,
     ]);
     assert.deepEqual(cached.rows, rows);
-    const uncached = await again("--no-cache");
+    const uncached = await predictFold("--no-cache");
     assert.deepEqual(uncached.lines, [
       `40 candidates from 2 scans written to ${datasetOut}`,
     ]);
