@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- alternateSteps prints the bench report
 /**
  * Shared by the `engine` and `engine_memory` bench sections: the reference
  * detector (resunet + rpn3d head, topk miner, balanced loss) built on one
