@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console -- alternateSteps prints the bench report
 /**
- * Shared by the `engine` and `engine_memory` bench sections: the reference
- * detector (resunet + rpn3d head, topk miner, balanced loss) built on one
- * engine, and one SGD training step on a synthetic crop.
+ * Shared by the `engine`, `engine_memory`, `train_step` and `train_depth`
+ * bench sections: the reference detector (resunet + rpn3d head, topk miner,
+ * balanced loss) built on one engine, one SGD training step on a synthetic
+ * crop, and the alternating timing of two such trainers.
  *
  * @module
  */
