@@ -203,14 +203,14 @@ export async function createDetectorTrainer(
 /**
  * Times 48³ batch-2 training steps of two trainers, alternating: two
  * warm-up steps each (ORT builds its sessions on the first), then `rounds`
- * rounds of `steps` steps per trainer. Prints each mean and the first's
- * time over the second's, disposes the trainers and returns the means and
- * that ratio.
+ * rounds (default 3) of `steps` steps (default 6) per trainer. Prints each
+ * mean and the first's time over the second's, disposes the trainers and
+ * returns the means and that ratio.
  */
 export function alternateSteps(
   trainers: readonly { label: string; trainer: DetectorTrainer }[],
-  rounds: number,
-  steps: number,
+  rounds = 3,
+  steps = 6,
 ): { mean: number[]; ratio: number } {
   for (const { trainer } of trainers) {
     for (let i = 0; i < 2; i++) trainer.step(2, 48);

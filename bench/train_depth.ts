@@ -19,9 +19,6 @@ import {
 } from "./_detector.ts";
 import type { BenchSection } from "./main.ts";
 
-const ROUNDS = 3;
-const STEPS = 6;
-
 /** Runs the section; see the module doc. */
 export const run: BenchSection = async () => {
   const variants = [
@@ -46,8 +43,6 @@ export const run: BenchSection = async () => {
   }
   const { mean, ratio } = alternateSteps(
     variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
-    ROUNDS,
-    STEPS,
   );
   return {
     train_depth_small_s: mean[0],

@@ -24,9 +24,6 @@ import {
 } from "./_detector.ts";
 import type { BenchSection } from "./main.ts";
 
-const ROUNDS = 3;
-const STEPS = 6;
-
 /** Runs the section; see the module doc. */
 export const run: BenchSection = async () => {
   const parts = detectorParts("small");
@@ -54,8 +51,6 @@ export const run: BenchSection = async () => {
   }
   const { mean, ratio } = alternateSteps(
     variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
-    ROUNDS,
-    STEPS,
   );
   return {
     train_step_window_s: mean[0],

@@ -75,6 +75,23 @@ export function preprocessCacheKey(input: PreprocessCacheKeyInput): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
+/**
+ * The cache folder of a segmenter and preprocessing settings under a cache
+ * root: `<root>/<key>`. `pleura train`, `pleura preprocess` and `pleura
+ * predict` all find their entries through it, so they share them.
+ *
+ * @param cacheRoot the cache root (`data.cache_dir`)
+ * @param input segmenter and preprocessing settings
+ * @returns the key and the folder
+ */
+export function preprocessCacheFolder(
+  cacheRoot: string,
+  input: PreprocessCacheKeyInput,
+): { key: string; dir: string } {
+  const key = preprocessCacheKey(input);
+  return { key, dir: join(cacheRoot, key) };
+}
+
 /** The sidecar stored beside each cached scan. */
 interface Sidecar {
   readonly version: number;
@@ -299,17 +316,10 @@ export async function lookupCached(
   source: ScanSource,
   logger: Logger = nullLogger,
 ): Promise<CacheLookup> {
-  cachedScanPaths(dir, source.seriesuid);
-  const fingerprint = await sourceFingerprint(source.imagePath).catch(() =>
-    undefined
-  );
-  if (
-    fingerprint === undefined ||
-    !await isCached(dir, source.seriesuid, fingerprint)
-  ) {
-    return { scan: null, fingerprint };
-  }
-  const scan = await readPreprocessed(dir, source.seriesuid, logger);
+  const { fingerprint, cached } = await cacheState(dir, source);
+  const scan = cached
+    ? await readPreprocessed(dir, source.seriesuid, logger)
+    : null;
   return { scan, fingerprint };
 }
 
@@ -367,25 +377,18 @@ export async function preprocessDataset(
 ): Promise<PreprocessDatasetResult> {
   const preprocess = options.preprocess ?? TRAINING_PREPROCESS;
   const logger = options.logger ?? nullLogger;
-  const key = preprocessCacheKey({
+  const { key, dir } = preprocessCacheFolder(cacheRoot, {
     segmenterId: segmenter.id,
     segmenterOptions: segmenter.options,
     preprocess,
   });
-  const dir = join(cacheRoot, key);
   const processed: string[] = [], cached: string[] = [];
   const failed: { seriesuid: string; reason: string }[] = [];
   progress.start("preprocess", scans.length, "scans");
   let done = 0;
   for (const scan of scans) {
-    cachedScanPaths(dir, scan.seriesuid);
-    const fingerprint = await sourceFingerprint(scan.imagePath).catch(() =>
-      undefined
-    );
-    if (
-      fingerprint !== undefined &&
-      await isCached(dir, scan.seriesuid, fingerprint)
-    ) {
+    const { fingerprint, cached: isEntry } = await cacheState(dir, scan);
+    if (isEntry) {
       cached.push(scan.seriesuid);
     } else {
       try {
@@ -413,6 +416,22 @@ export async function preprocessDataset(
   }
   progress.end("preprocess");
   return { dir, key, processed, cached, failed };
+}
+
+// Whether a scan has a complete entry written from its current source files,
+// and the source's fingerprint (undefined when the source cannot be
+// fingerprinted, and then never cached). Checks the id is a file name first.
+async function cacheState(
+  dir: string,
+  source: ScanSource,
+): Promise<{ fingerprint?: string; cached: boolean }> {
+  cachedScanPaths(dir, source.seriesuid);
+  const fingerprint = await sourceFingerprint(source.imagePath).catch(() =>
+    undefined
+  );
+  const cached = fingerprint !== undefined &&
+    await isCached(dir, source.seriesuid, fingerprint);
+  return { fingerprint, cached };
 }
 
 // A complete entry has a current sidecar whose image files have the

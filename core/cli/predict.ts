@@ -32,7 +32,7 @@ import {
 import { seriesUidFromPath } from "../io/mod.ts";
 import { createOnnxModel } from "../onnx/inference.ts";
 import { INFERENCE_PREPROCESS } from "../preprocess.ts";
-import { preprocessCacheKey } from "../preprocess_cache.ts";
+import { preprocessCacheFolder } from "../preprocess_cache.ts";
 import type { PluginContext } from "../plugin.ts";
 import { type DatasetScan, predictDataset } from "../predict/predict.ts";
 import { createRng } from "../random.ts";
@@ -166,14 +166,11 @@ async function runPredict(
       // The held-out scans' entries of `pleura train` and `pleura
       // preprocess --mode infer`: this segmenter, inference settings.
       cacheDir: flags.cache
-        ? join(
-          experiment.data.cache_dir,
-          preprocessCacheKey({
-            segmenterId: slot.segmenter.plugin,
-            segmenterOptions: slot.segmenter.options,
-            preprocess: INFERENCE_PREPROCESS,
-          }),
-        )
+        ? preprocessCacheFolder(experiment.data.cache_dir, {
+          segmenterId: slot.segmenter.plugin,
+          segmenterOptions: slot.segmenter.options,
+          preprocess: INFERENCE_PREPROCESS,
+        }).dir
         : undefined,
     });
     await writeCandidatesCsv(flags.out!, result.detections, {
