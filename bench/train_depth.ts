@@ -28,7 +28,7 @@ export const run: BenchSection = async () => {
       overrides: { stage_blocks: [1, 1, 2, 2], back_blocks: [1, 1] },
     },
   ];
-  const trainers: DetectorTrainer[] = [];
+  const trainers: { label: string; trainer: DetectorTrainer }[] = [];
   for (const v of variants) {
     const parts = detectorParts("small", v.overrides);
     const trainer = await createDetectorTrainer(parts, await createCpuEngine());
@@ -39,11 +39,9 @@ export const run: BenchSection = async () => {
         (parts.multiplyAdds(48) / 1e9).toFixed(2)
       } G multiply-adds per 48³ crop`,
     );
-    trainers.push(trainer);
+    trainers.push({ label: v.label, trainer });
   }
-  const { mean, ratio } = alternateSteps(
-    variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
-  );
+  const { mean, ratio } = alternateSteps(trainers);
   return {
     train_depth_small_s: mean[0],
     train_depth_preset_s: mean[1],

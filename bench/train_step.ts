@@ -45,13 +45,14 @@ export const run: BenchSection = async () => {
       engine: await createCpuEngine({ windowFillLimit: limit }),
     },
   ];
-  const trainers: DetectorTrainer[] = [];
+  const trainers: { label: string; trainer: DetectorTrainer }[] = [];
   for (const v of variants) {
-    trainers.push(await createDetectorTrainer(parts, v.engine));
+    trainers.push({
+      label: v.label,
+      trainer: await createDetectorTrainer(parts, v.engine),
+    });
   }
-  const { mean, ratio } = alternateSteps(
-    variants.map((v, i) => ({ label: v.label, trainer: trainers[i] })),
-  );
+  const { mean, ratio } = alternateSteps(trainers);
   return {
     train_step_window_s: mean[0],
     train_step_s: mean[1],
