@@ -300,15 +300,21 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
       generateSyntheticScan(3, { size: 64, slices: 32 }).volume,
     );
     const out = join(dir, "candidates.csv");
-    const lines = await pleura(
-      "--run",
+    const predictTo = (run: string, input: string, ...extra: string[]) =>
+      pleura(
+        "--run",
+        run,
+        "--runs",
+        runs,
+        "--input",
+        input,
+        "--out",
+        out,
+        ...extra,
+      );
+    const lines = await predictTo(
       trained,
-      "--runs",
-      runs,
-      "--input",
       scanPath,
-      "--out",
-      out,
       "--set",
       "eval.min_logit=-100000",
     );
@@ -381,17 +387,7 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
     assert.deepEqual(uncached.rows, rows);
 
     await assert.rejects(
-      () =>
-        pleura(
-          "--run",
-          "nope",
-          "--runs",
-          runs,
-          "--input",
-          scanPath,
-          "--out",
-          out,
-        ),
+      () => predictTo("nope", scanPath),
       (error: Error) => {
         assert.match(
           error.message,
@@ -402,17 +398,7 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
       },
     );
     await assert.rejects(
-      () =>
-        pleura(
-          "--run",
-          untrained,
-          "--runs",
-          runs,
-          "--input",
-          scanPath,
-          "--out",
-          out,
-        ),
+      () => predictTo(untrained, scanPath),
       (error: Error) => {
         assert.match(
           error.message,
@@ -426,31 +412,11 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
     const notAScan = join(dir, "notes.txt");
     await Deno.writeTextFile(notAScan, "hello");
     await assert.rejects(
-      () =>
-        pleura(
-          "--run",
-          trained,
-          "--runs",
-          runs,
-          "--input",
-          notAScan,
-          "--out",
-          out,
-        ),
+      () => predictTo(trained, notAScan),
       /notes\.txt/,
     );
     await assert.rejects(
-      () =>
-        pleura(
-          "--run",
-          trained,
-          "--runs",
-          runs,
-          "--input",
-          join(dir, "missing.mhd"),
-          "--out",
-          out,
-        ),
+      () => predictTo(trained, join(dir, "missing.mhd")),
       /^Error: Cannot predict: input ".*missing\.mhd" does not exist, expected a scan file/,
     );
     await assert.rejects(
@@ -468,19 +434,7 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
       /holds no run store \(runs\.db\)/,
     );
     await assert.rejects(
-      () =>
-        pleura(
-          "--run",
-          trained,
-          "--runs",
-          runs,
-          "--input",
-          scanPath,
-          "--out",
-          out,
-          "--set",
-          "train.lr=1",
-        ),
+      () => predictTo(trained, scanPath, "--set", "train.lr=1"),
       {
         name: "UsageError",
         message:
