@@ -155,8 +155,24 @@ export const trainSectionSchema = z.object({
     ]).describe("Random scale range of target crops"),
     flip: z.boolean().default(true).describe("Random y and x flips"),
     swap: z.boolean().default(false).describe("Random axis permutation"),
-  }).strict().default({ scale: [0.75, 1.25], flip: true, swap: false })
-    .describe("Augmentation of target crops"),
+    contrast: z.tuple([z.number().positive(), z.number().positive()])
+      .default([1, 1]).describe(
+        "Contrast factor range of every training crop (normalised intensities × U[lo, hi]; [1, 1] = off, as in the reference)",
+      ),
+    noise: z.tuple([z.number().min(0), z.number().min(0)]).default([0, 0])
+      .describe(
+        "Range of the SD of Gaussian noise added to every training crop, in preprocessed levels (0–255; 1 level ≈ 7 HU with the reference window); [0, 0] = off, as in the reference",
+      ),
+  }).strict().default({
+    scale: [0.75, 1.25],
+    flip: true,
+    swap: false,
+    contrast: [1, 1],
+    noise: [0, 0],
+  })
+    .describe(
+      "Augmentation: scale, flips and swap of target crops; contrast and noise of every training crop",
+    ),
   hard_mining: z.object({
     stages: z.int().min(1).default(1).describe(
       "Number of stages; stage n+1 trains on data chosen by the stage-n model",

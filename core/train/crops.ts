@@ -63,6 +63,17 @@ export interface CropOptions {
   readonly flip: boolean;
   /** Random axis permutation. */
   readonly swap: boolean;
+  /**
+   * Contrast factor range of every training crop: normalised intensities
+   * are multiplied by U[lo, hi] (absent or [1, 1]: off).
+   */
+  readonly contrastRange?: readonly [number, number];
+  /**
+   * Range of the standard deviation (preprocessed levels, 0–255 scale) of
+   * Gaussian noise added to every training crop: U[lo, hi] per crop
+   * (absent or [0, 0]: off).
+   */
+  readonly noiseRange?: readonly [number, number];
 }
 
 /** One crop ready for the network. */
@@ -163,12 +174,23 @@ export function makeCrop(
     const cube = { voxel: entry.centre, diameter: entry.diameter };
     const target = entry.kind === "nodule" ? cube : null;
     const focus = entry.kind === "hard_negative" ? cube : null;
-    return assemble(scan, entry.scan, start, size, scale, target, options, {
-      rng,
-      augment: training,
-      kind: entry.kind,
-      focus,
-    });
+    const crop = assemble(
+      scan,
+      entry.scan,
+      start,
+      size,
+      scale,
+      target,
+      options,
+      {
+        rng,
+        augment: training,
+        kind: entry.kind,
+        focus,
+      },
+    );
+    if (training) augmentIntensity(crop.image, options, rng);
+    return crop;
   }
   // Random crop.
   let scanIndex: number;
@@ -185,11 +207,50 @@ export function makeCrop(
   const scan = scans[scanIndex];
   const size = Math.floor(S / scale);
   const start = randomStart(scan.shape, size, options.boundSize, rng);
-  return assemble(scan, scanIndex, start, size, scale, null, options, {
+  const crop = assemble(scan, scanIndex, start, size, scale, null, options, {
     rng,
     augment: false,
     kind: "random",
   });
+  // Random crops get the same intensity augmentation as target crops, so
+  // that it cannot tell the two apart.
+  if (training) augmentIntensity(crop.image, options, rng);
+  return crop;
+}
+
+/**
+ * Intensity augmentation of a training crop, in place: multiplies the
+ * normalised intensities by a contrast factor drawn from
+ * `options.contrastRange` and adds Gaussian noise whose standard deviation
+ * (in preprocessed levels, 128 levels = 1 normalised unit) is drawn from
+ * `options.noiseRange`. Draws nothing when both are off, so crops without
+ * it stay as they were for a seed.
+ *
+ * @param image normalised intensities ((v − 128)/128), changed in place
+ * @param options the crop settings (`contrastRange`, `noiseRange`)
+ * @param rng the crop's random source
+ * @example
+ * ```ts
+ * import { augmentIntensity } from "./crops.ts";
+ * import { createRng } from "../random.ts";
+ * const image = new Float32Array([0.5, -0.5]);
+ * augmentIntensity(image, { contrastRange: [2, 2] }, createRng(1));
+ * image; // Float32Array [1, -1]
+ * ```
+ */
+export function augmentIntensity(
+  image: Float32Array,
+  options: Pick<CropOptions, "contrastRange" | "noiseRange">,
+  rng: Rng,
+): void {
+  const [cLo, cHi] = options.contrastRange ?? [1, 1];
+  const [nLo, nHi] = options.noiseRange ?? [0, 0];
+  const contrast = cLo === 1 && cHi === 1 ? 1 : rng.uniform(cLo, cHi);
+  const sd = nLo === 0 && nHi === 0 ? 0 : rng.uniform(nLo, nHi) / 128;
+  if (contrast === 1 && sd === 0) return;
+  for (let i = 0; i < image.length; i++) {
+    image[i] = image[i] * contrast + (sd > 0 ? sd * rng.normal() : 0);
+  }
 }
 
 /** The scale of a target crop: U[lo, hi] with lo = min(max(8/d, a), 1), hi = max(min(120/d, b), 1) (§4.4). */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createRng } from "../random.ts";
 import type { Zyx } from "../volume.ts";
 import {
+  augmentIntensity,
   buildSampleList,
   type CropOptions,
   drawScale,
@@ -229,4 +230,56 @@ Deno.test("makeCrop() makes random crops without a target", () => {
     assert.equal(crop.labels.target, null);
     assert.equal(crop.source.kind, "random");
   }
+});
+
+Deno.test("augmentIntensity() scales by the contrast factor and adds noise of the drawn SD", () => {
+  // Contrast alone: every value times the factor (hand computed).
+  const image = new Float32Array([0.5, -0.25, 0, 1]);
+  augmentIntensity(image, { contrastRange: [2, 2] }, createRng(1));
+  assert.deepEqual([...image], [1, -0.5, 0, 2]);
+  // Noise alone, SD 6.4 levels = 0.05 normalised: sample mean and SD of
+  // 200,000 voxels within a few standard errors.
+  const zeros = new Float32Array(200_000);
+  augmentIntensity(zeros, { noiseRange: [6.4, 6.4] }, createRng(2));
+  let sum = 0, sq = 0;
+  for (const v of zeros) {
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / zeros.length;
+  const sd = Math.sqrt(sq / zeros.length - mean * mean);
+  assert.ok(Math.abs(mean) < 0.0005, `mean ${mean}`);
+  assert.ok(Math.abs(sd - 0.05) < 0.0005, `sd ${sd}`);
+});
+
+Deno.test("augmentIntensity() off leaves the crop and the random stream untouched", () => {
+  const image = new Float32Array([0.5, -0.25]);
+  const rng = createRng(3), twin = createRng(3);
+  augmentIntensity(image, {}, rng);
+  augmentIntensity(image, { contrastRange: [1, 1], noiseRange: [0, 0] }, rng);
+  assert.deepEqual([...image], [0.5, -0.25]);
+  assert.equal(rng.next(), twin.next());
+});
+
+Deno.test("makeCrop() applies the intensity augmentation to training crops of both kinds, never to unaugmented ones", () => {
+  const scans = [scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }])];
+  const list = buildSampleList(scans, [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const plain = {
+    ...OPTIONS,
+    scaleRange: [1, 1] as [number, number],
+    flip: false,
+    swap: false,
+  };
+  const doubled = { ...plain, contrastRange: [2, 2] as [number, number] };
+  for (const index of [0, list.length]) {
+    // Same seed: the crop is cut at the same place; the factor is drawn after.
+    const a = makeCrop(scans, list, index, plain, createRng(7), true);
+    const b = makeCrop(scans, list, index, doubled, createRng(7), true);
+    assert.equal(b.source.kind, index === 0 ? "nodule" : "random");
+    assert.deepEqual([...b.image], [...a.image].map((v) => 2 * v));
+  }
+  // Evaluation crops (training false) are never changed.
+  const a = makeCrop(scans, list, 0, plain, createRng(8), false);
+  const b = makeCrop(scans, list, 0, doubled, createRng(8), false);
+  assert.deepEqual(b.image, a.image);
 });

@@ -642,6 +642,8 @@ export function stageSettings(
     scaleRange: train.augmentation.scale,
     flip: train.augmentation.flip,
     swap: train.augmentation.swap,
+    contrastRange: train.augmentation.contrast,
+    noiseRange: train.augmentation.noise,
   };
   return {
     stage,
