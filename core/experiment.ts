@@ -877,15 +877,17 @@ function crossChecks(
       file,
     });
   }
-  const [lo, hi] = experiment.train.augmentation.scale;
-  if (lo > hi) {
-    issues.push({
-      path: "train.augmentation.scale",
-      message: "Range is reversed",
-      expected: "[low, high] with low <= high",
-      received: JSON.stringify([lo, hi]),
-      file,
-    });
+  for (const key of ["scale", "contrast", "noise"] as const) {
+    const [lo, hi] = experiment.train.augmentation[key];
+    if (lo > hi) {
+      issues.push({
+        path: `train.augmentation.${key}`,
+        message: "Range is reversed",
+        expected: "[low, high] with low <= high",
+        received: JSON.stringify([lo, hi]),
+        file,
+      });
+    }
   }
 }
 

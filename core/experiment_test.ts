@@ -173,6 +173,7 @@ Deno.test("loadExperiment() runs cross-component checks", async () => {
           "train.crop_size=72",
           "model.anchor_head.options.stride=8",
           "eval.margin=20",
+          "train.augmentation.noise=[4, 1]",
         ],
       }),
     );
@@ -180,8 +181,17 @@ Deno.test("loadExperiment() runs cross-component checks", async () => {
     assert.deepEqual(paths, [
       "eval.margin",
       "model.anchor_head.options.stride",
+      "train.augmentation.noise",
       "train.crop_size",
     ]);
+    assert.match(
+      formatConfigIssue(
+        error.issues.find((issue) =>
+          issue.path === "train.augmentation.noise"
+        )!,
+      ),
+      /Range is reversed.*expected \[low, high\] with low <= high, received \[4,1\]/,
+    );
     assert.match(
       formatConfigIssue(
         error.issues.find((issue) => issue.path === "train.crop_size")!,
