@@ -247,9 +247,14 @@ export function augmentIntensity(
   const [nLo, nHi] = options.noiseRange ?? [0, 0];
   const contrast = cLo === 1 && cHi === 1 ? 1 : rng.uniform(cLo, cHi);
   const sd = nLo === 0 && nHi === 0 ? 0 : rng.uniform(nLo, nHi) / 128;
-  if (contrast === 1 && sd === 0) return;
+  if (sd === 0) {
+    if (contrast !== 1) {
+      for (let i = 0; i < image.length; i++) image[i] *= contrast;
+    }
+    return;
+  }
   for (let i = 0; i < image.length; i++) {
-    image[i] = image[i] * contrast + (sd > 0 ? sd * rng.normal() : 0);
+    image[i] = image[i] * contrast + sd * rng.normal();
   }
 }
 
