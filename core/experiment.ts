@@ -163,13 +163,7 @@ export const trainSectionSchema = z.object({
       .describe(
         "Range of the SD of Gaussian noise added to every training crop, in preprocessed levels (0–255; 1 level ≈ 7 HU with the reference window); [0, 0] = off, as in the reference",
       ),
-  }).strict().default({
-    scale: [0.75, 1.25],
-    flip: true,
-    swap: false,
-    contrast: [1, 1],
-    noise: [0, 0],
-  })
+  }).strict().prefault({})
     .describe(
       "Augmentation: scale, flips and swap of target crops; contrast and noise of every training crop",
     ),
@@ -201,17 +195,7 @@ export const trainSectionSchema = z.object({
     final_loss: slotSchema.nullable().default(null).describe(
       "Loss of the final stage (e.g. the write-up's weighted loss); null keeps model.loss",
     ),
-  }).strict().default({
-    stages: 1,
-    fp_crops_per_scan: 8,
-    fp_min_logit: -1,
-    missed_copies: 2,
-    fine_tune: true,
-    stage_epochs_factor: 0.5,
-    stage_lr_factor: 0.1,
-    stage_minutes: null,
-    final_loss: null,
-  }).describe("Hierarchical hard mining schedule"),
+  }).strict().prefault({}).describe("Hierarchical hard mining schedule"),
 }).strict();
 
 /** The `eval` section: full-scan prediction and FROC. */
