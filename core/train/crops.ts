@@ -144,9 +144,27 @@ export function epochLength(
  * coin picks a random scan at a random place without scaling, or the scan of
  * entry `index mod N` at a random place with scaling.
  *
+ * In training, every crop of either kind then gets the intensity
+ * augmentation ({@linkcode augmentIntensity}), so that it cannot tell the two
+ * kinds apart.
+ *
  * @param training false gives deterministic, unaugmented target crops
  */
 export function makeCrop(
+  scans: readonly PreparedScan[],
+  list: readonly SampleEntry[],
+  index: number,
+  options: CropOptions,
+  rng: Rng,
+  training: boolean,
+): Crop {
+  const crop = cutCrop(scans, list, index, options, rng, training);
+  if (training) augmentIntensity(crop.image, options, rng);
+  return crop;
+}
+
+/** {@linkcode makeCrop} before the intensity augmentation. */
+function cutCrop(
   scans: readonly PreparedScan[],
   list: readonly SampleEntry[],
   index: number,
@@ -174,23 +192,12 @@ export function makeCrop(
     const cube = { voxel: entry.centre, diameter: entry.diameter };
     const target = entry.kind === "nodule" ? cube : null;
     const focus = entry.kind === "hard_negative" ? cube : null;
-    const crop = assemble(
-      scan,
-      entry.scan,
-      start,
-      size,
-      scale,
-      target,
-      options,
-      {
-        rng,
-        augment: training,
-        kind: entry.kind,
-        focus,
-      },
-    );
-    if (training) augmentIntensity(crop.image, options, rng);
-    return crop;
+    return assemble(scan, entry.scan, start, size, scale, target, options, {
+      rng,
+      augment: training,
+      kind: entry.kind,
+      focus,
+    });
   }
   // Random crop.
   let scanIndex: number;
@@ -207,15 +214,11 @@ export function makeCrop(
   const scan = scans[scanIndex];
   const size = Math.floor(S / scale);
   const start = randomStart(scan.shape, size, options.boundSize, rng);
-  const crop = assemble(scan, scanIndex, start, size, scale, null, options, {
+  return assemble(scan, scanIndex, start, size, scale, null, options, {
     rng,
     augment: false,
     kind: "random",
   });
-  // Random crops get the same intensity augmentation as target crops, so
-  // that it cannot tell the two apart.
-  if (training) augmentIntensity(crop.image, options, rng);
-  return crop;
 }
 
 /**
