@@ -8,6 +8,23 @@
  * @module
  */
 
+/** File name of a run's final exported detector inside its run folder. */
+export const RUN_MODEL_FILE = "model.onnx";
+
+/**
+ * File name of hard-mining stage `stage`'s exported detector inside its run
+ * folder.
+ *
+ * @example
+ * ```ts
+ * import { stageModelFile } from "./run_store.ts";
+ * stageModelFile(0); // "model.stage0.onnx"
+ * ```
+ */
+export function stageModelFile(stage: number): string {
+  return `model.stage${stage}.onnx`;
+}
+
 /** Lifecycle of a run. */
 export type RunStatus = "queued" | "running" | "done" | "failed";
 

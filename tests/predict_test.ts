@@ -91,17 +91,20 @@ const segmenter = registry.create(
   context,
 ) as Segmenter;
 
-/** The tiny detector, exported once per test file. */
-const modelBytes = await (async () => {
+/** The tiny detector with weights drawn from `seed`, exported. */
+async function exportTiny(seed: number): Promise<Uint8Array> {
   const engine = await createEngine("tfjs-cpu");
-  const body = backbone.build(engine, createRng(1));
-  const headNet = head.build(engine, backbone.output, createRng(2));
+  const body = backbone.build(engine, createRng(seed));
+  const headNet = head.build(engine, backbone.output, createRng(seed + 1));
   const { bytes } = exportDetector(backbone, body, head, headNet);
   body.dispose();
   headNet.dispose();
   engine.dispose();
   return bytes;
-})();
+}
+
+/** The tiny detector, exported once per test file. */
+const modelBytes = await exportTiny(1);
 
 async function predict(
   volume: Volume,
@@ -241,7 +244,10 @@ Deno.test("predictScan() of a scan without lungs gives zero detections and says 
 // ---------------------------------------------------------------------------
 // pleura predict
 
-/** A run store with one trained run (tiny model) and one without a model. */
+/**
+ * A run store with one trained run (tiny model; its stage-0 model has other
+ * weights) and one without a model.
+ */
 async function runStoreFixture(dir: string) {
   const experiment = resolveExperiment({
     name: "tiny",
@@ -270,6 +276,16 @@ async function runStoreFixture(dir: string) {
     join(store.runDir(trained.id), "model.onnx"),
     modelBytes,
   );
+  await Deno.writeFile(
+    join(store.runDir(trained.id), "model.stage0.onnx"),
+    await exportTiny(5),
+  );
+  store.putStage(trained.id, {
+    index: 0,
+    label: "stage 0",
+    status: "done",
+    summary: {},
+  });
   const untrained = store.createRun(input);
   store.updateRun(untrained.id, { status: "running" });
   store.close();
@@ -325,6 +341,40 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
     assert.deepEqual(lines, [
       `20 candidates from 1 scan written to ${out}`,
     ]);
+
+    // --stage 0 predicts with the stage's own model (other weights, so
+    // other scores); --stage 1 names the stages the run has.
+    await predictTo(
+      trained,
+      scanPath,
+      "--set",
+      "eval.min_logit=-100000",
+      "--stage",
+      "0",
+    );
+    const staged = await readCandidatesCsv(out);
+    assert.equal(staged.length, 20);
+    assert.notDeepEqual(
+      staged.map((c) => c.score),
+      candidates.map((c) => c.score),
+    );
+    await assert.rejects(
+      () => predictTo(trained, scanPath, "--stage", "1"),
+      {
+        name: "UsageError",
+        message: new RegExp(
+          `^predict: --stage 1: run "${trained}" has no model ".*model\\.stage1\\.onnx", expected one of its finished stages: 0$`,
+        ),
+      },
+    );
+    await assert.rejects(
+      () => predictTo(trained, scanPath, "--stage", "last"),
+      {
+        name: "UsageError",
+        message:
+          'predict: --stage is "last", expected a stage number (0 for the first stage)',
+      },
+    );
 
     // A LUNA16-layout dataset: subset 1 only (scans 1 and 3 of 4).
     const dataset = join(dir, "dataset");

@@ -36,12 +36,13 @@ import { preprocessCacheFolder } from "../preprocess_cache.ts";
 import type { PluginContext } from "../plugin.ts";
 import { type DatasetScan, predictDataset } from "../predict/predict.ts";
 import { createRng } from "../random.ts";
-import type { RunRecord } from "../run_store.ts";
+import {
+  RUN_MODEL_FILE,
+  type RunRecord,
+  stageModelFile,
+} from "../run_store.ts";
 import { openRunStore, RUN_STORE_DB_FILE } from "../run_store_sqlite.ts";
 import { type CliContext, UsageError } from "./context.ts";
-
-/** File name of a run's exported detector inside its run folder. */
-export const RUN_MODEL_FILE = "model.onnx";
 
 /** How many recent run ids an "unknown run" error suggests. */
 const HINT_RUNS = 5;
@@ -59,6 +60,7 @@ interface PredictFlags {
   subsets?: string;
   diameter?: boolean;
   cache: boolean;
+  stage?: string;
 }
 
 /** Builds the `predict` command. */
@@ -86,6 +88,10 @@ export function predictCommand(context: CliContext): Command {
     )
     .option("--diameter", "add a diameter_mm column")
     .option(
+      "--stage <n>",
+      "predict with the model of hard-mining stage n (default: the run's final model)",
+    )
+    .option(
       "--no-cache",
       "segment and preprocess every scan again instead of reading (and filling) the run's preprocessing cache (data.cache_dir)",
     )
@@ -112,12 +118,14 @@ async function runPredict(
       );
     }
   }
+  const stage = parseStage(flags.stage);
   const scans = await listInput(flags.input!, flags.subsets);
   const { run, experiment, modelBytes, runDir } = loadRun(
     context,
     flags.runs,
     flags.run!,
     flags.set,
+    stage,
   );
   context.logger.info(`Predicting with run "${run.id}" (${run.name})`, {
     scans: scans.length,
@@ -200,6 +208,7 @@ function loadRun(
   runsDir: string,
   id: string,
   sets: readonly string[],
+  stage?: number,
 ): {
   run: RunRecord;
   experiment: ResolvedExperiment;
@@ -234,7 +243,24 @@ function loadRun(
       );
     }
     const runDir = store.runDir(run.id);
-    const modelPath = join(runDir, RUN_MODEL_FILE);
+    if (stage !== undefined) {
+      const stagePath = join(runDir, stageModelFile(stage));
+      if (!existsSync(stagePath)) {
+        const stages = store.stages(run.id).filter((s) => s.status === "done")
+          .map((s) => s.index);
+        throw new UsageError(
+          `predict: --stage ${stage}: run "${run.id}" has no model "${stagePath}", expected ${
+            stages.length > 0
+              ? `one of its finished stages: ${stages.join(", ")}`
+              : "a stage the run finished, but it has none"
+          }`,
+        );
+      }
+    }
+    const modelPath = join(
+      runDir,
+      stage === undefined ? RUN_MODEL_FILE : stageModelFile(stage),
+    );
     if (!existsSync(modelPath)) {
       throw new Error(
         `Cannot predict with run "${run.id}": it has no exported model "${modelPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
@@ -304,6 +330,17 @@ function isLuna16Root(dir: string): boolean {
     if (existsSync(join(dir, `subset${subset}`))) return true;
   }
   return false;
+}
+
+function parseStage(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0) {
+    throw new UsageError(
+      `predict: --stage is "${text}", expected a stage number (0 for the first stage)`,
+    );
+  }
+  return value;
 }
 
 function parseSubsets(text: string): number[] {

@@ -38,7 +38,13 @@ import { exportDetector } from "../onnx/export.ts";
 import type { PluginContext } from "../plugin.ts";
 import { createRng } from "../random.ts";
 import type { Registry } from "../registry.ts";
-import type { RunRecord, RunStore, StageRecord } from "../run_store.ts";
+import {
+  RUN_MODEL_FILE,
+  type RunRecord,
+  type RunStore,
+  stageModelFile,
+  type StageRecord,
+} from "../run_store.ts";
 import type { Detection } from "../volume.ts";
 import {
   type Checkpoint,
@@ -281,7 +287,7 @@ export async function runExperiment(
     // The final model, then the held-out FROC (the last stage's held-out
     // predictions when it already made them).
     const model = result!.model;
-    writeFileAtomic(join(runDir, "model.onnx"), model);
+    writeFileAtomic(join(runDir, RUN_MODEL_FILE), model);
     const detections = result!.detections ??
       await data.predictTest(model, progress);
     const froc = await scoreDetections(
@@ -525,7 +531,7 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
     }, resumeFrom);
   flush();
   const exported = exportModel(job);
-  writeFileAtomic(join(runDir, `model.stage${stage}.onnx`), exported);
+  writeFileAtomic(join(runDir, stageModelFile(stage)), exported);
   let summary: Record<string, unknown> = {
     listLength: list.length,
     steps: result.steps,
