@@ -218,6 +218,12 @@ export const evalSectionSchema = z.object({
   max_marks_per_scan: z.int().min(0).default(100).describe(
     "FROC candidate cap per scan (0 = no cap)",
   ),
+  stage_weights: z.array(z.number().min(0)).default([]).describe(
+    "Fuse the candidates of every hard-mining stage's model, one weight per stage (empty: the final model alone): a finding scores the weighted mean of each stage's best logit within fuse_radius_mm (min_logit where a stage has none)",
+  ),
+  fuse_radius_mm: z.number().positive().default(4).describe(
+    "Candidates of different stages closer than this (mm) are one finding (with stage_weights)",
+  ),
   bootstrap: z.int().min(0).default(1000).describe(
     "Bootstrap resamples for confidence intervals",
   ),
@@ -858,6 +864,23 @@ function crossChecks(
       message: "One factor is needed per milestone",
       expected: `${milestones.length} values`,
       received: JSON.stringify(factors),
+      file,
+    });
+  }
+  const weights = experiment.eval.stage_weights;
+  const stages = experiment.train.hard_mining.stages;
+  if (
+    weights.length > 0 &&
+    (weights.length !== stages || !weights.some((w) => w > 0))
+  ) {
+    issues.push({
+      path: "eval.stage_weights",
+      message: weights.length !== stages
+        ? "One weight is needed per hard-mining stage"
+        : "At least one weight must be above 0",
+      expected:
+        `[] or ${stages} weights ≥ 0, not all 0 (train.hard_mining.stages is ${stages})`,
+      received: JSON.stringify(weights),
       file,
     });
   }

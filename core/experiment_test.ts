@@ -174,12 +174,14 @@ Deno.test("loadExperiment() runs cross-component checks", async () => {
           "model.anchor_head.options.stride=8",
           "eval.margin=20",
           "train.augmentation.noise=[4, 1]",
+          "eval.stage_weights=[0.5, 0.5]",
         ],
       }),
     );
     const paths = error.issues.map((issue) => issue.path).sort();
     assert.deepEqual(paths, [
       "eval.margin",
+      "eval.stage_weights",
       "model.anchor_head.options.stride",
       "train.augmentation.noise",
       "train.crop_size",
@@ -191,6 +193,13 @@ Deno.test("loadExperiment() runs cross-component checks", async () => {
         )!,
       ),
       /Range is reversed.*expected \[low, high\] with low <= high, received \[4,1\]/,
+    );
+    // BASE has one stage (the default), so two weights are one too many.
+    assert.match(
+      formatConfigIssue(
+        error.issues.find((issue) => issue.path === "eval.stage_weights")!,
+      ),
+      /One weight is needed per hard-mining stage.*expected \[\] or 1 weights ≥ 0, not all 0 \(train\.hard_mining\.stages is 1\), received \[0\.5,0\.5\]/,
     );
     assert.match(
       formatConfigIssue(

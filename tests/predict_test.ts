@@ -25,6 +25,7 @@ import { createRecorder, nullProgress } from "../core/logger.ts";
 import type { AnchorHead, Backbone, Segmenter } from "../core/mod.ts";
 import { exportDetector } from "../core/onnx/export.ts";
 import { createOnnxModel } from "../core/onnx/inference.ts";
+import { fuseDetections } from "../core/predict/fuse.ts";
 import {
   predictScanDetailed,
   type PredictSettings,
@@ -245,8 +246,8 @@ Deno.test("predictScan() of a scan without lungs gives zero detections and says 
 // pleura predict
 
 /**
- * A run store with one trained run (tiny model; its stage-0 model has other
- * weights) and one without a model.
+ * A run store with one trained two-stage run (tiny model, also stage 1's;
+ * its stage-0 model has other weights) and one without a model.
  */
 async function runStoreFixture(dir: string) {
   const experiment = resolveExperiment({
@@ -259,7 +260,7 @@ async function runStoreFixture(dir: string) {
       loss: { plugin: "balanced", options: {} },
     },
     data: { cache_dir: join(dir, "cache") },
-    train: { crop_size: 32 },
+    train: { crop_size: 32, hard_mining: { stages: 2 } },
     eval: { side: 128, margin: 16, max_marks_per_scan: 20 },
   }, registry);
   const store = openRunStore(join(dir, "runs"));
@@ -280,12 +281,18 @@ async function runStoreFixture(dir: string) {
     join(store.runDir(trained.id), "model.stage0.onnx"),
     await exportTiny(5),
   );
-  store.putStage(trained.id, {
-    index: 0,
-    label: "stage 0",
-    status: "done",
-    summary: {},
-  });
+  await Deno.writeFile(
+    join(store.runDir(trained.id), "model.stage1.onnx"),
+    modelBytes,
+  );
+  for (const index of [0, 1]) {
+    store.putStage(trained.id, {
+      index,
+      label: `stage ${index}`,
+      status: "done",
+      summary: {},
+    });
+  }
   const untrained = store.createRun(input);
   store.updateRun(untrained.id, { status: "running" });
   store.close();
@@ -343,29 +350,45 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
     ]);
 
     // --stage 0 predicts with the stage's own model (other weights, so
-    // other scores); --stage 1 names the stages the run has.
-    await predictTo(
-      trained,
-      scanPath,
-      "--set",
-      "eval.min_logit=-100000",
-      "--stage",
-      "0",
-    );
-    const staged = await readCandidatesCsv(out);
-    assert.equal(staged.length, 20);
+    // other scores); --stage 2 names the stages the run has.
+    const low = ["--set", "eval.min_logit=-10"];
+    await predictTo(trained, scanPath, ...low, "--stage", "0");
+    const stage0 = await readCandidatesCsv(out);
+    assert.equal(stage0.length, 20);
+    await predictTo(trained, scanPath, ...low, "--stage", "1");
+    const stage1 = await readCandidatesCsv(out);
     assert.notDeepEqual(
-      staged.map((c) => c.score),
-      candidates.map((c) => c.score),
+      stage0.map((c) => c.score),
+      stage1.map((c) => c.score),
     );
     await assert.rejects(
-      () => predictTo(trained, scanPath, "--stage", "1"),
+      () => predictTo(trained, scanPath, "--stage", "2"),
       {
         name: "UsageError",
         message: new RegExp(
-          `^predict: --stage 1: run "${trained}" has no model ".*model\\.stage1\\.onnx", expected one of its finished stages: 0$`,
+          `^predict: --stage 2: run "${trained}" has no model ".*model\\.stage2\\.onnx", expected one of its finished stages: 0, 1$`,
         ),
       },
+    );
+    // eval.stage_weights fuses both stages' candidates.
+    const fusedLines = await predictTo(
+      trained,
+      scanPath,
+      ...low,
+      "--set",
+      "eval.stage_weights=[1, 3]",
+    );
+    assert.deepEqual(fusedLines, [
+      `20 candidates from 1 scan written to ${out} (stages 0, 1 fused; 1 read from the preprocessing cache)`,
+    ]);
+    assert.deepEqual(
+      await readCandidatesCsv(out),
+      fuseDetections([stage0, stage1], {
+        weights: [1, 3],
+        floor: -10,
+        radiusMm: 4,
+        maxKept: 20,
+      }),
     );
     await assert.rejects(
       () => predictTo(trained, scanPath, "--stage", "last"),

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { readCandidatesCsv } from "../core/dataset/luna16.ts";
+import { fuseDetections } from "../core/predict/fuse.ts";
 import { openRunStore } from "../core/run_store_sqlite.ts";
+import type { Detection } from "../core/volume.ts";
 import { train, withTinyExperiment } from "./fixtures.ts";
 
 Deno.test({
   name:
-    "pleura train with train.total_minutes spent by stage 0 skips stage 1's training, keeps stage 0's weights and ends a valid run",
+    "pleura train with train.total_minutes spent by stage 0 skips stage 1's training, keeps stage 0's weights and ends a valid run (scored with both stages fused)",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -18,12 +21,18 @@ Deno.test({
         "train.max_steps=100000",
         "train.max_minutes=0",
         "train.total_minutes=0.02",
+        "eval.stage_weights=[0.25, 0.75]",
+        "eval.min_logit=-8",
       ]).output();
       const stderr = new TextDecoder().decode(output.stderr);
       assert.equal(output.code, 0, stderr.slice(-2000));
       assert.match(
         stderr,
         /Stage 1 starts with [\d.]+ of train\.total_minutes \(0\.02\) used: it keeps stage 0's weights without training/,
+      );
+      assert.match(
+        stderr,
+        /Held-out candidates: stages 0, 1 fused \(eval\.stage_weights \[0\.25, 0\.75\]\)/,
       );
       assert.match(
         stderr,
@@ -52,6 +61,28 @@ Deno.test({
           Deno.readFileSync(join(runDir, "model.stage0.onnx")),
         );
         assert.ok(existsSync(join(runDir, "model.onnx")));
+        // The held-out candidates are the stages' own, fused.
+        const stage0 = await readCandidatesCsv(
+          join(runDir, "stage0", "candidates.csv"),
+        );
+        const stage1 = await readCandidatesCsv(
+          join(runDir, "stage1", "candidates.csv"),
+        );
+        assert.ok(stage0.length > 0);
+        const fused = fuseDetections([stage0, stage1], {
+          weights: [0.25, 0.75],
+          floor: -8,
+          radiusMm: 4,
+          maxKept: 100,
+        });
+        const order = (list: Detection[]) =>
+          list.toSorted((a, b) =>
+            a.seriesuid.localeCompare(b.seriesuid) || b.score - a.score
+          );
+        assert.deepEqual(
+          order(await readCandidatesCsv(join(runDir, "candidates.csv"))),
+          order(fused),
+        );
       } finally {
         store.close();
       }

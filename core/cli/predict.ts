@@ -34,7 +34,12 @@ import { createOnnxModel } from "../onnx/inference.ts";
 import { INFERENCE_PREPROCESS } from "../preprocess.ts";
 import { preprocessCacheFolder } from "../preprocess_cache.ts";
 import type { PluginContext } from "../plugin.ts";
-import { type DatasetScan, predictDataset } from "../predict/predict.ts";
+import { fuseDetections } from "../predict/fuse.ts";
+import {
+  type DatasetPrediction,
+  type DatasetScan,
+  predictDataset,
+} from "../predict/predict.ts";
 import { createRng } from "../random.ts";
 import {
   RUN_MODEL_FILE,
@@ -120,7 +125,7 @@ async function runPredict(
   }
   const stage = parseStage(flags.stage);
   const scans = await listInput(flags.input!, flags.subsets);
-  const { run, experiment, modelBytes, runDir } = loadRun(
+  const { run, experiment, models, fuse, runDir } = loadRun(
     context,
     flags.runs,
     flags.run!,
@@ -161,48 +166,77 @@ async function runPredict(
   const threads = experiment.eval.threads > 0
     ? experiment.eval.threads
     : navigator.hardwareConcurrency ?? 1;
-  const model = await createOnnxModel(modelBytes, { threads });
-  try {
-    const result = await predictDataset(scans, {
-      segmenter,
-      head,
-      model,
-      eval: experiment.eval,
-      maxStride: backbone.maxStride,
-      logger: context.logger,
-      progress: context.progress,
-      // The held-out scans' entries of `pleura train` and `pleura
-      // preprocess --mode infer`: this segmenter, inference settings.
-      cacheDir: flags.cache
-        ? preprocessCacheFolder(experiment.data.cache_dir, {
-          segmenterId: slot.segmenter.plugin,
-          segmenterOptions: slot.segmenter.options,
-          preprocess: INFERENCE_PREPROCESS,
-        }).dir
-        : undefined,
-    });
-    await writeCandidatesCsv(flags.out!, result.detections, {
-      diameter: flags.diameter,
-    });
-    const empty = result.scans.filter((s) => s.emptyReason !== undefined);
-    const cached = result.scans.filter((s) => s.cached).length;
-    const notes = [
-      ...(cached > 0 ? [`${cached} read from the preprocessing cache`] : []),
-      ...(empty.length > 0 ? [`${empty.length} with no lung found`] : []),
-    ];
-    context.print(
-      `${result.detections.length} candidates from ${scans.length} scan${
-        scans.length === 1 ? "" : "s"
-      } written to ${flags.out}${
-        notes.length > 0 ? ` (${notes.join("; ")})` : ""
-      }`,
-    );
-  } finally {
-    await model.dispose();
+  const cacheDir = flags.cache
+    ? preprocessCacheFolder(experiment.data.cache_dir, {
+      segmenterId: slot.segmenter.plugin,
+      segmenterOptions: slot.segmenter.options,
+      preprocess: INFERENCE_PREPROCESS,
+    }).dir
+    : undefined;
+  // One pass per model; the first fills the preprocessing cache the others
+  // read (when it is on).
+  const passes: DatasetPrediction[] = [];
+  for (const { stage, bytes } of models) {
+    if (fuse) context.logger.info(`Predicting with stage ${stage}'s model`);
+    const model = await createOnnxModel(bytes, { threads });
+    try {
+      passes.push(
+        await predictDataset(scans, {
+          segmenter,
+          head,
+          model,
+          eval: experiment.eval,
+          maxStride: backbone.maxStride,
+          logger: context.logger,
+          progress: context.progress,
+          // The held-out scans' entries of `pleura train` and `pleura
+          // preprocess --mode infer`: this segmenter, inference settings.
+          cacheDir,
+        }),
+      );
+    } finally {
+      await model.dispose();
+    }
   }
+  const { stage_weights: weights } = experiment.eval;
+  const detections = fuse
+    ? fuseDetections(
+      weights.map((w, s) =>
+        w > 0 ? passes[models.findIndex((m) => m.stage === s)].detections : []
+      ),
+      {
+        weights,
+        floor: experiment.eval.min_logit,
+        radiusMm: experiment.eval.fuse_radius_mm,
+        maxKept: experiment.eval.max_marks_per_scan,
+      },
+    )
+    : passes[0].detections;
+  await writeCandidatesCsv(flags.out!, detections, {
+    diameter: flags.diameter,
+  });
+  const first = passes[0];
+  const empty = first.scans.filter((s) => s.emptyReason !== undefined);
+  const cached = first.scans.filter((s) => s.cached).length;
+  const notes = [
+    ...(fuse ? [`stages ${models.map((m) => m.stage).join(", ")} fused`] : []),
+    ...(cached > 0 ? [`${cached} read from the preprocessing cache`] : []),
+    ...(empty.length > 0 ? [`${empty.length} with no lung found`] : []),
+  ];
+  context.print(
+    `${detections.length} candidates from ${scans.length} scan${
+      scans.length === 1 ? "" : "s"
+    } written to ${flags.out}${
+      notes.length > 0 ? ` (${notes.join("; ")})` : ""
+    }`,
+  );
 }
 
-/** Reads the run, its resolved experiment (with overrides) and its model bytes. */
+/**
+ * Reads the run, its resolved experiment (with overrides) and the models to
+ * predict with: stage `stage`'s, each weighted stage's (`fuse`, with
+ * `eval.stage_weights`), or the final one.
+ */
 function loadRun(
   context: CliContext,
   runsDir: string,
@@ -212,7 +246,8 @@ function loadRun(
 ): {
   run: RunRecord;
   experiment: ResolvedExperiment;
-  modelBytes: Uint8Array;
+  models: { stage: number | undefined; bytes: Uint8Array }[];
+  fuse: boolean;
   runDir: string;
 } {
   if (!existsSync(join(runsDir, RUN_STORE_DB_FILE))) {
@@ -243,27 +278,10 @@ function loadRun(
       );
     }
     const runDir = store.runDir(run.id);
-    if (stage !== undefined) {
-      const stagePath = join(runDir, stageModelFile(stage));
-      if (!existsSync(stagePath)) {
-        const stages = store.stages(run.id).filter((s) => s.status === "done")
-          .map((s) => s.index);
-        throw new UsageError(
-          `predict: --stage ${stage}: run "${run.id}" has no model "${stagePath}", expected ${
-            stages.length > 0
-              ? `one of its finished stages: ${stages.join(", ")}`
-              : "a stage the run finished, but it has none"
-          }`,
-        );
-      }
-    }
-    const modelPath = join(
-      runDir,
-      stage === undefined ? RUN_MODEL_FILE : stageModelFile(stage),
-    );
-    if (!existsSync(modelPath)) {
+    const finalPath = join(runDir, RUN_MODEL_FILE);
+    if (!existsSync(finalPath)) {
       throw new Error(
-        `Cannot predict with run "${run.id}": it has no exported model "${modelPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
+        `Cannot predict with run "${run.id}": it has no exported model "${finalPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
       );
     }
     let raw: Record<string, unknown>;
@@ -284,10 +302,38 @@ function loadRun(
     const experiment = resolveExperiment(merged, context.registry, {
       file: `run ${run.id}`,
     });
+    // --stage picks one stage's model; eval.stage_weights fuses the stages'
+    // models; else the final model.
+    const weights = experiment.eval.stage_weights;
+    const wanted = stage !== undefined
+      ? [stage]
+      : weights.length > 0
+      ? weights.flatMap((w, s) => w > 0 ? [s] : [])
+      : [];
+    const models = wanted.map((s) => {
+      const path = join(runDir, stageModelFile(s));
+      if (!existsSync(path)) {
+        const done = store.stages(run.id).filter((r) => r.status === "done")
+          .map((r) => r.index);
+        throw new UsageError(
+          `predict: ${
+            stage !== undefined ? `--stage ${s}` : "eval.stage_weights"
+          }: run "${run.id}" has no model "${path}", expected ${
+            done.length > 0
+              ? `one of its finished stages: ${done.join(", ")}`
+              : "a stage the run finished, but it has none"
+          }`,
+        );
+      }
+      return { stage: s, bytes: Deno.readFileSync(path) };
+    });
     return {
       run,
       experiment,
-      modelBytes: Deno.readFileSync(modelPath),
+      models: models.length > 0
+        ? models
+        : [{ stage: undefined, bytes: Deno.readFileSync(finalPath) }],
+      fuse: stage === undefined && weights.length > 0,
       runDir,
     };
   } finally {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AnchorHead, ScoredCube } from "../anchor_head.ts";
 import type { Backbone, BackboneNetwork } from "../backbone.ts";
@@ -35,6 +35,7 @@ import {
 import type { Loss } from "../loss.ts";
 import type { Miner } from "../miner.ts";
 import { exportDetector } from "../onnx/export.ts";
+import { fuseDetections } from "../predict/fuse.ts";
 import type { PluginContext } from "../plugin.ts";
 import { createRng } from "../random.ts";
 import type { Registry } from "../registry.ts";
@@ -263,6 +264,7 @@ export async function runExperiment(
     );
     const stages = experiment.train.hard_mining.stages;
     let result: StageOutcome | undefined;
+    const stageDetections: (Detection[] | undefined)[] = [];
     for (let stage = 0; stage < stages; stage++) {
       const final = stage === stages - 1;
       result = await runStage({
@@ -282,14 +284,20 @@ export async function runExperiment(
         logger,
         progress,
       });
+      stageDetections.push(result.detections);
     }
     logTrainingTime(logger, store.stages(run.id), experiment.train);
     // The final model, then the held-out FROC (the last stage's held-out
-    // predictions when it already made them).
+    // predictions when it already made them; with eval.stage_weights, every
+    // stage's predictions fused).
     const model = result!.model;
     writeFileAtomic(join(runDir, RUN_MODEL_FILE), model);
-    const detections = result!.detections ??
-      await data.predictTest(model, progress);
+    const detections = experiment.eval.stage_weights.length > 0
+      ? await fuseStages(experiment, data, stageDetections, runDir, {
+        logger,
+        progress,
+      })
+      : result!.detections ?? await data.predictTest(model, progress);
     const froc = await scoreDetections(
       experiment,
       data,
@@ -557,6 +565,42 @@ async function runStage(job: StageJob): Promise<StageOutcome> {
   }
   store.putStage(runId, { index: stage, label, status: "done", summary });
   return { model: exported, detections };
+}
+
+/**
+ * The held-out detections of every stage with a weight in
+ * `eval.stage_weights`, fused ({@linkcode fuseDetections}). A stage that
+ * finished before a restart predicts again with its exported model.
+ */
+async function fuseStages(
+  experiment: ResolvedExperiment,
+  data: RunData,
+  stageDetections: readonly (Detection[] | undefined)[],
+  runDir: string,
+  { logger, progress }: { logger: Logger; progress: Progress },
+): Promise<Detection[]> {
+  const { stage_weights: weights } = experiment.eval;
+  logger.info(
+    `Held-out candidates: stages ${
+      weights.flatMap((w, s) => w > 0 ? [s] : []).join(", ")
+    } fused (eval.stage_weights [${weights.join(", ")}])`,
+  );
+  const lists: Detection[][] = [];
+  for (let stage = 0; stage < weights.length; stage++) {
+    lists.push(
+      weights[stage] === 0 ? [] : stageDetections[stage] ??
+        await data.predictTest(
+          readFileSync(join(runDir, stageModelFile(stage))),
+          progress,
+        ),
+    );
+  }
+  return fuseDetections(lists, {
+    weights,
+    floor: experiment.eval.min_logit,
+    radiusMm: experiment.eval.fuse_radius_mm,
+    maxKept: experiment.eval.max_marks_per_scan,
+  });
 }
 
 /**
