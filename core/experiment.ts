@@ -163,9 +163,12 @@ export const trainSectionSchema = z.object({
       .describe(
         "Range of the SD of Gaussian noise added to every training crop, in preprocessed levels (0–255; 1 level ≈ 7 HU with the reference window); [0, 0] = off, as in the reference",
       ),
+    paste: z.number().min(0).max(1).default(0).describe(
+      "Share of nodule crops whose nodule is pasted next to dense tissue (a vessel, the pleura) at a random place of a random training scan instead of cropped where it lies; 0 = off, as in the reference",
+    ),
   }).strict().prefault({})
     .describe(
-      "Augmentation: scale, flips and swap of target crops; contrast and noise of every training crop",
+      "Augmentation: scale, flips and swap of target crops; contrast and noise of every training crop; nodules pasted onto dense tissue",
     ),
   hard_mining: z.object({
     stages: z.int().min(1).default(1).describe(

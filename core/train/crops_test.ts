@@ -5,10 +5,13 @@ import {
   augmentIntensity,
   buildSampleList,
   type CropOptions,
+  cutNodule,
   drawScale,
   epochLength,
   extractCrop,
+  findPasteSite,
   makeCrop,
+  pasteNodule,
   type PreparedScan,
   randomStart,
   resizeTrilinear,
@@ -282,4 +285,146 @@ Deno.test("makeCrop() applies the intensity augmentation to training crops of bo
   const a = makeCrop(scans, list, 0, plain, createRng(8), false);
   const b = makeCrop(scans, list, 0, doubled, createRng(8), false);
   assert.deepEqual(b.image, a.image);
+});
+
+/** The axes (z, y) of the rods of {@linkcode scanWithRods}: along x. */
+const RODS = [8, 20, 32].flatMap((z) => [8, 20, 32].map((y) => [z, y]));
+
+/** Distance of (z, y) to the nearest rod's axis. */
+const rodDistance = (z: number, y: number) =>
+  Math.min(...RODS.map(([rz, ry]) => Math.hypot(z - rz, y - ry)));
+
+/**
+ * A 48³ scan of parenchyma (level 40) with nine dense rods (200, radius 1.5)
+ * along x ({@linkcode RODS}), and a bright ball (250) for each nodule.
+ */
+function scanWithRods(nodules: { voxel: Zyx; diameter: number }[]) {
+  const scan = scanWithBalls(nodules);
+  const image = scan.image;
+  for (let z = 0; z < 48; z++) {
+    for (let y = 0; y < 48; y++) {
+      const rod = rodDistance(z, y) <= 1.5;
+      for (let x = 0; x < 48; x++) {
+        const i = (z * 48 + y) * 48 + x;
+        if (image[i] === 20) image[i] = rod ? 200 : 40;
+      }
+    }
+  }
+  return scan;
+}
+
+Deno.test("pasteNodule() moves brighter voxels towards the patch by its weight and keeps the rest", () => {
+  // Patch of 3³ at crop voxel (1, 1, 1) of a 3³ crop: the middle voxel has
+  // weight 1, the first 0.5; the last is not brighter than the crop there.
+  const crop = new Uint8Array(27).fill(50);
+  crop[26] = 190;
+  const voxels = new Uint8Array(27).fill(60);
+  voxels[13] = 200;
+  voxels[0] = 150;
+  voxels[26] = 200;
+  const weights = new Float32Array(27).fill(1);
+  weights[0] = 0.5;
+  pasteNodule(crop, 3, { voxels, weights, side: 3, offset: [0, 0, 0] }, [
+    1,
+    1,
+    1,
+  ]);
+  assert.equal(crop[13], 200);
+  assert.equal(crop[0], 100); // 50 + 0.5 · (150 − 50)
+  assert.equal(crop[26], 190); // 200 is not 15 levels above 190
+  assert.equal(crop[1], 50); // 60 is not 15 levels above 50
+  // A patch hanging over the crop's edge writes only inside.
+  const edge = new Uint8Array(8).fill(50);
+  pasteNodule(edge, 2, { voxels, weights, side: 3, offset: [0, 0, 0] }, [
+    0,
+    0,
+    0,
+  ]);
+  assert.deepEqual(
+    [...edge],
+    [200, 60, 60, 60, 60, 60, 60, 200].map((v) => v > 65 ? v : 50),
+  );
+});
+
+Deno.test("cutNodule() cuts a ball with its sub-voxel offset and refuses padding and edges", () => {
+  const scan = scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }]);
+  const patch = cutNodule(scan, [24.25, 24, 23.75], 3, 170)!;
+  // Edge 2·⌈3 + 1.5⌉ + 1 = 11, middle voxel (24, 24, 24).
+  assert.equal(patch.side, 11);
+  assert.deepEqual(patch.offset, [0.25, 0, -0.25]);
+  assert.equal(patch.voxels[(5 * 11 + 5) * 11 + 5], 250);
+  assert.equal(patch.weights[(5 * 11 + 5) * 11 + 5], 1);
+  assert.equal(patch.weights[0], 0); // a corner, √75 ≈ 8.7 voxels out
+  // Centre 0.25 before voxel x = 24: voxel x = 27 lies 3.25 from it, weight
+  // (3 + 1.5 − 3.25) / 1.5 = 5/6.
+  const shifted = cutNodule(scan, [24, 24, 23.75], 3, 170)!;
+  const i = (5 * 11 + 5) * 11 + 8;
+  assert.ok(Math.abs(shifted.weights[i] - 5 / 6) < 1e-6);
+  assert.equal(cutNodule(scan, [2, 24, 24], 3, 170), null);
+  // Padding (170) 3.5 voxels from the centre: within radius + 1.
+  const padded = scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }]);
+  padded.image[(24 * 48 + 24) * 48 + 27] = 170;
+  assert.equal(cutNodule(padded, [24, 24, 23.5], 3, 170), null);
+});
+
+Deno.test("findPasteSite() returns parenchyma places in contact with dense tissue, or null where there is none", () => {
+  const scan = scanWithRods([]);
+  for (let seed = 0; seed < 20; seed++) {
+    const site = findPasteSite(scan, 2, 170, createRng(seed));
+    assert.ok(site, `seed ${seed}`);
+    const [z, y, x] = site;
+    assert.ok(scan.image[(z * 48 + y) * 48 + x] < 150);
+    // Some shell sample (radius 3–5 from the site) lies in a rod (radius
+    // 1.5), so the site is within 5 + 1.5 + rounding of a rod's axis.
+    const axis = rodDistance(z, y);
+    assert.ok(axis > 1.5 && axis < 7.5, `distance ${axis}`);
+  }
+  const empty = scanWithBalls([]);
+  assert.equal(findPasteSite(empty, 2, 170, createRng(1)), null);
+  const pad = {
+    image: new Uint8Array(48 ** 3).fill(170),
+    shape: [48, 48, 48] as Zyx,
+  };
+  assert.equal(findPasteSite(pad, 2, 170, createRng(1)), null);
+});
+
+Deno.test("makeCrop() with paste 1 puts the nodule next to the rod and targets it; paste 0 draws nothing", () => {
+  const scans = [scanWithRods([{ voxel: [26, 26, 34], diameter: 6 }])];
+  const list = buildSampleList(scans, [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const plain = {
+    ...OPTIONS,
+    scaleRange: [1, 1] as [number, number],
+    flip: false,
+    swap: false,
+  };
+  for (let seed = 0; seed < 5; seed++) {
+    const crop = makeCrop(
+      scans,
+      list,
+      0,
+      { ...plain, pasteFraction: 1 },
+      createRng(seed),
+      true,
+    );
+    assert.equal(crop.source.kind, "pasted");
+    const target = crop.labels.target!;
+    assert.equal(target.diameter, 6);
+    assert.ok(
+      crop.labels.nodules.some((n) =>
+        n.diameter === 6 && n.voxel.every((v, axis) => v === target.voxel[axis])
+      ),
+    );
+    // The ball's level at the target, next to the rod in scan voxels.
+    const [z, y, x] = target.voxel.map(Math.round);
+    assert.equal(crop.image[(z * 32 + y) * 32 + x], (250 - 128) / 128);
+    const scanZ = crop.source.start[0] + target.voxel[0];
+    const scanY = crop.source.start[1] + target.voxel[1];
+    assert.ok(rodDistance(scanZ, scanY) < 7.5);
+  }
+  // paste 0: the same crop and random stream as without the option.
+  const rng = createRng(4), twin = createRng(4);
+  const a = makeCrop(scans, list, 0, { ...plain, pasteFraction: 0 }, rng, true);
+  const b = makeCrop(scans, list, 0, plain, twin, true);
+  assert.deepEqual(a, b);
+  assert.equal(rng.next(), twin.next());
 });

@@ -694,6 +694,7 @@ export function stageSettings(
     swap: train.augmentation.swap,
     contrastRange: train.augmentation.contrast,
     noiseRange: train.augmentation.noise,
+    pasteFraction: train.augmentation.paste,
   };
   return {
     stage,
