@@ -176,8 +176,10 @@ async function runPredict(
   // One pass per model; the first fills the preprocessing cache the others
   // read (when it is on).
   const passes: DatasetPrediction[] = [];
-  for (const { stage, bytes } of models) {
-    if (fuse) context.logger.info(`Predicting with stage ${stage}'s model`);
+  for (const { stage: modelStage, bytes } of models) {
+    if (fuse) {
+      context.logger.info(`Predicting with stage ${modelStage}'s model`);
+    }
     const model = await createOnnxModel(bytes, { threads });
     try {
       passes.push(

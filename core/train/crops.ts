@@ -2,7 +2,9 @@
  * Training crops (reference §4): the oversampled sample list, the epoch of
  * target and random crops, crop placement with a bound margin and pad value,
  * scale augmentation, y/x flips, optional axis swap, and the coordinate
- * input. Works on preprocessed scans (1 mm, uint8 window, pad 170).
+ * input; optionally (not in the reference) intensity augmentation and
+ * nodules pasted next to dense tissue. Works on preprocessed scans (1 mm,
+ * uint8 window, pad 170).
  *
  * @module
  */
@@ -150,9 +152,11 @@ export function epochLength(
  * coin picks a random scan at a random place without scaling, or the scan of
  * entry `index mod N` at a random place with scaling.
  *
- * In training, every crop of either kind then gets the intensity
- * augmentation ({@linkcode augmentIntensity}), so that it cannot tell the two
- * kinds apart.
+ * In training, a share `pasteFraction` of the target crops show their nodule
+ * pasted next to dense tissue elsewhere instead (copy-paste augmentation;
+ * see {@linkcode findPasteSite}), and every crop of either kind then gets
+ * the intensity augmentation ({@linkcode augmentIntensity}), so that it
+ * cannot tell the two kinds apart.
  *
  * @param training false gives deterministic, unaugmented target crops
  */
