@@ -93,6 +93,24 @@ export interface Cube {
 /** The identity direction matrix. */
 export const IDENTITY_DIRECTION: Matrix3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
+/**
+ * The 26 unit vectors from a voxel towards its neighbours (faces, edges and
+ * corners of the cube around it): directions to sample a sphere's surface.
+ */
+export const NEIGHBOUR_DIRECTIONS: readonly Zyx[] = (() => {
+  const out: Zyx[] = [];
+  for (let a = -1; a <= 1; a++) {
+    for (let b = -1; b <= 1; b++) {
+      for (let c = -1; c <= 1; c++) {
+        if (a === 0 && b === 0 && c === 0) continue;
+        const n = Math.hypot(a, b, c);
+        out.push([a / n, b / n, c / n]);
+      }
+    }
+  }
+  return out;
+})();
+
 /** Reorders an (x, y, z) triple, as written in LUNA16 CSVs and ITK headers, to (z, y, x). */
 export function zyxFromXyz(xyz: readonly [number, number, number]): Zyx {
   return [xyz[2], xyz[1], xyz[0]];

@@ -19,6 +19,7 @@ import { createRng, type Rng } from "../random.ts";
 import {
   createVolume,
   type Matrix3,
+  NEIGHBOUR_DIRECTIONS,
   type Volume,
   worldToVoxel,
   type Zyx,
@@ -1040,7 +1041,7 @@ function placeFindings(
   };
   const fullyInside = (side: 0 | 1, blob: BlobShape, extra: number) => {
     const reach = blobReach(blob) + extra;
-    for (const [dx, dy, dz] of SPHERE_DIRECTIONS) {
+    for (const [dx, dy, dz] of NEIGHBOUR_DIRECTIONS) {
       if (
         anatomy.lungDistanceAt(
           side,
@@ -1157,21 +1158,6 @@ function placeFindings(
   }
   return { nodules, excluded, blobs };
 }
-
-/** 26 unit directions (cube corners, edges and faces) for containment checks. */
-const SPHERE_DIRECTIONS: [number, number, number][] = (() => {
-  const out: [number, number, number][] = [];
-  for (let a = -1; a <= 1; a++) {
-    for (let b = -1; b <= 1; b++) {
-      for (let c = -1; c <= 1; c++) {
-        if (a === 0 && b === 0 && c === 0) continue;
-        const n = Math.hypot(a, b, c);
-        out.push([a / n, b / n, c / n]);
-      }
-    }
-  }
-  return out;
-})();
 
 function drawLobes(rng: Rng, amp: readonly [number, number]): Float64Array {
   const count = 2 + rng.int(3);

@@ -11,7 +11,12 @@
 
 import type { CropLabels } from "../anchor_head.ts";
 import type { Rng } from "../random.ts";
-import { type Cube, flipAxis, type Zyx } from "../volume.ts";
+import {
+  type Cube,
+  flipAxis,
+  NEIGHBOUR_DIRECTIONS,
+  type Zyx,
+} from "../volume.ts";
 
 /** A preprocessed scan held in memory for cropping. */
 export interface PreparedScan {
@@ -393,7 +398,7 @@ export function findPasteSite(
     const value = at(z, y, x);
     if (value >= DENSE_LEVEL || value === pad) continue;
     let dense = 0, padded = 0, inner = 0;
-    for (const [dz, dy, dx] of SHELL_DIRECTIONS) {
+    for (const [dz, dy, dx] of NEIGHBOUR_DIRECTIONS) {
       const core = at(
         z + dz * radius * 0.5,
         y + dy * radius * 0.5,
@@ -406,29 +411,14 @@ export function findPasteSite(
         else if (v >= DENSE_LEVEL) dense++;
       }
     }
-    const samples = 3 * SHELL_DIRECTIONS.length;
+    const samples = 3 * NEIGHBOUR_DIRECTIONS.length;
     if (
       dense >= 0.1 * samples && padded <= 0.2 * samples &&
-      inner <= 0.3 * SHELL_DIRECTIONS.length
+      inner <= 0.3 * NEIGHBOUR_DIRECTIONS.length
     ) return [z, y, x];
   }
   return null;
 }
-
-/** The 26 unit directions to a voxel's neighbours. */
-const SHELL_DIRECTIONS: readonly Zyx[] = (() => {
-  const out: Zyx[] = [];
-  for (let dz = -1; dz <= 1; dz++) {
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        if (dz === 0 && dy === 0 && dx === 0) continue;
-        const n = Math.hypot(dz, dy, dx);
-        out.push([dz / n, dy / n, dx / n]);
-      }
-    }
-  }
-  return out;
-})();
 
 /**
  * Blends a nodule patch into a crop, in place: where the patch is more than

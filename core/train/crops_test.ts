@@ -29,6 +29,14 @@ const OPTIONS: CropOptions = {
   swap: true,
 };
 
+/** {@linkcode OPTIONS} without scaling, flips or swaps: crops cut where they are. */
+const PLAIN: CropOptions = {
+  ...OPTIONS,
+  scaleRange: [1, 1],
+  flip: false,
+  swap: false,
+};
+
 /** A 48³ scan of value 20 with a bright (250) ball at each nodule. */
 function scanWithBalls(
   nodules: { voxel: Zyx; diameter: number }[],
@@ -267,22 +275,16 @@ Deno.test("augmentIntensity() off leaves the crop and the random stream untouche
 Deno.test("makeCrop() applies the intensity augmentation to training crops of both kinds, never to unaugmented ones", () => {
   const scans = [scanWithBalls([{ voxel: [24, 24, 24], diameter: 6 }])];
   const list = buildSampleList(scans, [{ min_mm: 0, max_mm: 100, copies: 1 }]);
-  const plain = {
-    ...OPTIONS,
-    scaleRange: [1, 1] as [number, number],
-    flip: false,
-    swap: false,
-  };
-  const doubled = { ...plain, contrastRange: [2, 2] as [number, number] };
+  const doubled = { ...PLAIN, contrastRange: [2, 2] as [number, number] };
   for (const index of [0, list.length]) {
     // Same seed: the crop is cut at the same place; the factor is drawn after.
-    const a = makeCrop(scans, list, index, plain, createRng(7), true);
+    const a = makeCrop(scans, list, index, PLAIN, createRng(7), true);
     const b = makeCrop(scans, list, index, doubled, createRng(7), true);
     assert.equal(b.source.kind, index === 0 ? "nodule" : "random");
     assert.deepEqual([...b.image], [...a.image].map((v) => 2 * v));
   }
   // Evaluation crops (training false) are never changed.
-  const a = makeCrop(scans, list, 0, plain, createRng(8), false);
+  const a = makeCrop(scans, list, 0, PLAIN, createRng(8), false);
   const b = makeCrop(scans, list, 0, doubled, createRng(8), false);
   assert.deepEqual(b.image, a.image);
 });
@@ -391,18 +393,12 @@ Deno.test("findPasteSite() returns parenchyma places in contact with dense tissu
 Deno.test("makeCrop() with paste 1 puts the nodule next to the rod and targets it; paste 0 draws nothing", () => {
   const scans = [scanWithRods([{ voxel: [26, 26, 34], diameter: 6 }])];
   const list = buildSampleList(scans, [{ min_mm: 0, max_mm: 100, copies: 1 }]);
-  const plain = {
-    ...OPTIONS,
-    scaleRange: [1, 1] as [number, number],
-    flip: false,
-    swap: false,
-  };
   for (let seed = 0; seed < 5; seed++) {
     const crop = makeCrop(
       scans,
       list,
       0,
-      { ...plain, pasteFraction: 1 },
+      { ...PLAIN, pasteFraction: 1 },
       createRng(seed),
       true,
     );
@@ -423,8 +419,8 @@ Deno.test("makeCrop() with paste 1 puts the nodule next to the rod and targets i
   }
   // paste 0: the same crop and random stream as without the option.
   const rng = createRng(4), twin = createRng(4);
-  const a = makeCrop(scans, list, 0, { ...plain, pasteFraction: 0 }, rng, true);
-  const b = makeCrop(scans, list, 0, plain, twin, true);
+  const a = makeCrop(scans, list, 0, { ...PLAIN, pasteFraction: 0 }, rng, true);
+  const b = makeCrop(scans, list, 0, PLAIN, twin, true);
   assert.deepEqual(a, b);
   assert.equal(rng.next(), twin.next());
 });
