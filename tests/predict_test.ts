@@ -247,7 +247,8 @@ Deno.test("predictScan() of a scan without lungs gives zero detections and says 
 
 /**
  * A run store with one trained two-stage run (tiny model, also stage 1's;
- * its stage-0 model has other weights) and one without a model.
+ * its stage-0 model has other weights) and one still training, with only
+ * stage 0's model.
  */
 async function runStoreFixture(dir: string) {
   const experiment = resolveExperiment({
@@ -293,8 +294,19 @@ async function runStoreFixture(dir: string) {
       summary: {},
     });
   }
+  // Still training (stage 1): stage 0's model is there, the final one not.
   const untrained = store.createRun(input);
   store.updateRun(untrained.id, { status: "running" });
+  await Deno.writeFile(
+    join(store.runDir(untrained.id), "model.stage0.onnx"),
+    modelBytes,
+  );
+  store.putStage(untrained.id, {
+    index: 0,
+    label: "stage 0",
+    status: "done",
+    summary: {},
+  });
   store.close();
   return { trained: trained.id, untrained: untrained.id };
 }
@@ -482,6 +494,17 @@ Deno.test("pleura predict writes a candidates CSV with a run's model and explain
         return true;
       },
     );
+    // Its finished stage predicts: the same weights as the trained run's
+    // final model, so the same candidates as the first prediction above.
+    await predictTo(
+      untrained,
+      scanPath,
+      "--set",
+      "eval.min_logit=-100000",
+      "--stage",
+      "0",
+    );
+    assert.deepEqual(await readCandidatesCsv(out), candidates);
     const notAScan = join(dir, "notes.txt");
     await Deno.writeTextFile(notAScan, "hello");
     await assert.rejects(

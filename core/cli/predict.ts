@@ -280,12 +280,6 @@ function loadRun(
       );
     }
     const runDir = store.runDir(run.id);
-    const finalPath = join(runDir, RUN_MODEL_FILE);
-    if (!existsSync(finalPath)) {
-      throw new Error(
-        `Cannot predict with run "${run.id}": it has no exported model "${finalPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
-      );
-    }
     let raw: Record<string, unknown>;
     try {
       raw = JSON.parse(run.configJson);
@@ -327,14 +321,23 @@ function loadRun(
           }`,
         );
       }
-      return { stage: s, bytes: Deno.readFileSync(path) };
+      return { stage: s as number | undefined, bytes: Deno.readFileSync(path) };
     });
+    if (models.length === 0) {
+      // The final model: only a run whose training finished has one (a
+      // running run's finished stages predict with --stage).
+      const finalPath = join(runDir, RUN_MODEL_FILE);
+      if (!existsSync(finalPath)) {
+        throw new Error(
+          `Cannot predict with run "${run.id}": it has no exported model "${finalPath}" (status "${run.status}"), expected a run whose training finished (the trainer writes ${RUN_MODEL_FILE} at the end)`,
+        );
+      }
+      models.push({ stage: undefined, bytes: Deno.readFileSync(finalPath) });
+    }
     return {
       run,
       experiment,
-      models: models.length > 0
-        ? models
-        : [{ stage: undefined, bytes: Deno.readFileSync(finalPath) }],
+      models,
       fuse: stage === undefined && weights.length > 0,
       runDir,
     };
