@@ -34,7 +34,11 @@ import { createOnnxModel } from "../onnx/inference.ts";
 import { INFERENCE_PREPROCESS } from "../preprocess.ts";
 import { preprocessCacheFolder } from "../preprocess_cache.ts";
 import type { PluginContext } from "../plugin.ts";
-import { fuseDetections } from "../predict/fuse.ts";
+import {
+  fuseDetections,
+  stageFuseOptions,
+  weightedStages,
+} from "../predict/fuse.ts";
 import {
   type DatasetPrediction,
   type DatasetScan,
@@ -200,18 +204,13 @@ async function runPredict(
       await model.dispose();
     }
   }
-  const { stage_weights: weights } = experiment.eval;
+  // Fused: one list per stage, empty for the stages of weight 0.
   const detections = fuse
     ? fuseDetections(
-      weights.map((w, s) =>
-        w > 0 ? passes[models.findIndex((m) => m.stage === s)].detections : []
+      experiment.eval.stage_weights.map((_, s) =>
+        passes[models.findIndex((m) => m.stage === s)]?.detections ?? []
       ),
-      {
-        weights,
-        floor: experiment.eval.min_logit,
-        radiusMm: experiment.eval.fuse_radius_mm,
-        maxKept: experiment.eval.max_marks_per_scan,
-      },
+      stageFuseOptions(experiment.eval),
     )
     : passes[0].detections;
   await writeCandidatesCsv(flags.out!, detections, {
@@ -301,11 +300,7 @@ function loadRun(
     // --stage picks one stage's model; eval.stage_weights fuses the stages'
     // models; else the final model.
     const weights = experiment.eval.stage_weights;
-    const wanted = stage !== undefined
-      ? [stage]
-      : weights.length > 0
-      ? weights.flatMap((w, s) => w > 0 ? [s] : [])
-      : [];
+    const wanted = stage !== undefined ? [stage] : weightedStages(weights);
     const models = wanted.map((s) => {
       const path = join(runDir, stageModelFile(s));
       if (!existsSync(path)) {

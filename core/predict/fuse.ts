@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { EvalSection } from "../experiment.ts";
 import type { Detection } from "../volume.ts";
 
 /** How {@linkcode fuseBoxes} matches and scores boxes. */
@@ -25,6 +26,38 @@ export interface FuseOptions {
   readonly radiusMm: number;
   /** Keep at most this many detections per scan (0 or less: all). */
   readonly maxKept?: number;
+}
+
+/**
+ * The stages `eval.stage_weights` fuses: those with a weight above 0.
+ *
+ * @example
+ * ```ts
+ * import { weightedStages } from "./fuse.ts";
+ * weightedStages([0, 0.5, 0.5]); // [1, 2]
+ * ```
+ */
+export function weightedStages(weights: readonly number[]): number[] {
+  return weights.flatMap((w, stage) => w > 0 ? [stage] : []);
+}
+
+/**
+ * The fusion of the stages' held-out detections that an experiment's `eval`
+ * section asks for: its stage weights, `min_logit` as the floor,
+ * `fuse_radius_mm` and the per-scan cap.
+ */
+export function stageFuseOptions(
+  settings: Pick<
+    EvalSection,
+    "stage_weights" | "min_logit" | "fuse_radius_mm" | "max_marks_per_scan"
+  >,
+): FuseOptions {
+  return {
+    weights: settings.stage_weights,
+    floor: settings.min_logit,
+    radiusMm: settings.fuse_radius_mm,
+    maxKept: settings.max_marks_per_scan,
+  };
 }
 
 /**
@@ -100,13 +133,10 @@ function fuseScan(
       let score = 0;
       lists.forEach((other, k) => {
         if (weights[k] === 0) return;
+        // The box's own score in its list; another list's best nearby.
         let best = k === m ? box.score : floor;
-        if (k !== m) {
-          for (const near of other) {
-            if (near.score > best && distance2(box, near) < r2) {
-              best = near.score;
-            }
-          }
+        for (const near of k === m ? [] : other) {
+          if (near.score > best && distance2(box, near) < r2) best = near.score;
         }
         score += weights[k] * best;
       });

@@ -198,18 +198,13 @@ function cutCrop(
       if (pasted) return pasted;
     }
     const scan = scans[entry.scan];
-    let scale = 1;
-    if (training && entry.kind === "nodule") {
-      scale = drawScale(entry.diameter, options.scaleRange, rng);
-    }
-    const size = Math.floor(S / scale);
-    const start = targetStart(
+    const { scale, size, start } = placeTarget(
       entry.centre,
       entry.diameter,
-      size,
-      options.boundSize,
-      rng,
+      training && entry.kind === "nodule",
       training,
+      options,
+      rng,
     );
     const cube = { voxel: entry.centre, diameter: entry.diameter };
     const target = entry.kind === "nodule" ? cube : null;
@@ -241,6 +236,32 @@ function cutCrop(
     augment: false,
     kind: "random",
   });
+}
+
+/**
+ * Scale, edge before scaling and start of a target crop around a cube: the
+ * scale drawn by {@linkcode drawScale} when `scaled` (else 1), then
+ * {@linkcode targetStart}, random when `random`.
+ */
+function placeTarget(
+  centre: Zyx,
+  diameter: number,
+  scaled: boolean,
+  random: boolean,
+  options: CropOptions,
+  rng: Rng,
+): { scale: number; size: number; start: Zyx } {
+  const scale = scaled ? drawScale(diameter, options.scaleRange, rng) : 1;
+  const size = Math.floor(options.cropSize / scale);
+  const start = targetStart(
+    centre,
+    diameter,
+    size,
+    options.boundSize,
+    rng,
+    random,
+  );
+  return { scale, size, start };
 }
 
 /** Levels (0–255) above which a voxel counts as dense tissue (about −140 HU). */
@@ -279,15 +300,13 @@ function pastedCrop(
     site[2] + patch.offset[2],
   ];
   const cube = { voxel: centre, diameter: entry.diameter };
-  const scale = drawScale(entry.diameter, options.scaleRange, rng);
-  const size = Math.floor(options.cropSize / scale);
-  const start = targetStart(
+  const { scale, size, start } = placeTarget(
     centre,
     entry.diameter,
-    size,
-    options.boundSize,
-    rng,
     true,
+    true,
+    options,
+    rng,
   );
   const host: PreparedScan = { ...scan, nodules: [...scan.nodules, cube] };
   return assemble(host, scanIndex, start, size, scale, cube, options, {

@@ -35,7 +35,11 @@ import {
 import type { Loss } from "../loss.ts";
 import type { Miner } from "../miner.ts";
 import { exportDetector } from "../onnx/export.ts";
-import { fuseDetections } from "../predict/fuse.ts";
+import {
+  fuseDetections,
+  stageFuseOptions,
+  weightedStages,
+} from "../predict/fuse.ts";
 import type { PluginContext } from "../plugin.ts";
 import { createRng } from "../random.ts";
 import type { Registry } from "../registry.ts";
@@ -582,7 +586,7 @@ async function fuseStages(
   const { stage_weights: weights } = experiment.eval;
   logger.info(
     `Held-out candidates: stages ${
-      weights.flatMap((w, s) => w > 0 ? [s] : []).join(", ")
+      weightedStages(weights).join(", ")
     } fused (eval.stage_weights [${weights.join(", ")}])`,
   );
   const lists: Detection[][] = [];
@@ -595,12 +599,7 @@ async function fuseStages(
         ),
     );
   }
-  return fuseDetections(lists, {
-    weights,
-    floor: experiment.eval.min_logit,
-    radiusMm: experiment.eval.fuse_radius_mm,
-    maxKept: experiment.eval.max_marks_per_scan,
-  });
+  return fuseDetections(lists, stageFuseOptions(experiment.eval));
 }
 
 /**
