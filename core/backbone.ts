@@ -1,6 +1,7 @@
 /**
  * The Backbone interface: builds the network body for an engine. Input:
- * `[batch, d, h, w, 1]` normalised intensities plus the coordinate grid;
+ * `[batch, d, h, w, inputChannels]` (normalised intensities, then any extra
+ * input channels such as the blob response) plus the coordinate grid;
  * output: a feature map whose channels and stride it publishes. Owns its
  * weights' save/load and its ONNX export.
  *
@@ -60,7 +61,8 @@ export interface BackboneApplyOptions {
 /**
  * The backbone network: `apply(image, coord, training, options?)`.
  *
- * - `image`: `[batch, d, h, w, 1]` float32, normalised intensity ((v − 128)/128, about −1..1);
+ * - `image`: `[batch, d, h, w, inputChannels]` float32; channel 0 is the normalised intensity
+ *   ((v − 128)/128, about −1..1), further channels the extra inputs, normalised the same way;
  *   d, h, w multiples of {@linkcode Backbone.maxStride}.
  * - `coord`: `[batch, d/stride, h/stride, w/stride, 3]` float32, positions in −0.5..0.5.
  * - result: `[batch, d/stride, h/stride, w/stride, output.channels]` float32.
@@ -88,6 +90,8 @@ export interface BackboneCounts {
 export interface Backbone {
   /** Channels and stride of the output feature map. */
   readonly output: FeatureSpec;
+  /** Channels of the image input: 1 (intensity) plus the extra input channels it was built for. */
+  readonly inputChannels: number;
   /** Input sizes must be multiples of this. */
   readonly maxStride: number;
   /** Counts without building. */
@@ -96,7 +100,7 @@ export interface Backbone {
   build(engine: Engine, rng: Rng): BackboneNetwork;
   /**
    * Appends the network in inference mode to an ONNX graph whose inputs are
-   * named `inputs.image` (`[batch, d, h, w, 1]`) and `inputs.coord`; returns
+   * named `inputs.image` (`[batch, d, h, w, inputChannels]`) and `inputs.coord`; returns
    * the output value name (`[batch, d/stride, h/stride, w/stride, channels]`).
    */
   exportOnnx(

@@ -69,6 +69,9 @@ export const dataSectionSchema = z.object({
   cache_dir: z.string().default(".cache/preprocessed").describe(
     "Cache of preprocessed scans",
   ),
+  blob_channel: z.boolean().default(false).describe(
+    "Feed the network a second input channel: the multi-scale Hessian blob (dot) response of the preprocessed scan, computed once per scan and cached beside it; the backbone needs input_channels 2. false = intensity only, as in the reference",
+  ),
 }).strict();
 
 const sizeBand = z.object({
@@ -842,6 +845,19 @@ function crossChecks(
       file,
     });
   }
+  const inputChannels = experiment.data.blob_channel ? 2 : 1;
+  if (backbone.inputChannels !== inputChannels) {
+    issues.push({
+      path: "model.backbone.options.input_channels",
+      message: `The backbone's image input has ${backbone.inputChannels} ${
+        backbone.inputChannels === 1 ? "channel" : "channels"
+      }, but data.blob_channel is ${experiment.data.blob_channel}`,
+      pluginId: experiment.model.backbone.plugin,
+      expected: String(inputChannels),
+      received: String(backbone.inputChannels),
+      file,
+    });
+  }
   const multiple = backbone.maxStride;
   const checks: [string, number][] = [
     ["train.crop_size", experiment.train.crop_size],
@@ -884,6 +900,16 @@ function crossChecks(
       expected:
         `[] or ${stages} weights ≥ 0, not all 0 (train.hard_mining.stages is ${stages})`,
       received: JSON.stringify(weights),
+      file,
+    });
+  }
+  if (experiment.data.blob_channel && experiment.train.augmentation.paste > 0) {
+    issues.push({
+      path: "train.augmentation.paste",
+      message:
+        "Pasted nodules have no blob response (it is computed once per scan), so paste cannot be used with data.blob_channel",
+      expected: "0 when data.blob_channel is true",
+      received: String(experiment.train.augmentation.paste),
       file,
     });
   }

@@ -210,6 +210,46 @@ Deno.test("loadExperiment() runs cross-component checks", async () => {
   });
 });
 
+Deno.test("loadExperiment() checks the blob channel against the backbone's input and copy-paste", async () => {
+  await withFiles({ "e.yaml": BASE }, async (dir) => {
+    const path = join(dir, "e.yaml");
+    const error = await configError(
+      loadExperiment(path, registry, {
+        set: ["data.blob_channel=true", "train.augmentation.paste=0.3"],
+      }),
+    );
+    assert.deepEqual(error.issues.map((issue) => issue.path).sort(), [
+      "model.backbone.options.input_channels",
+      "train.augmentation.paste",
+    ]);
+    assert.match(
+      formatConfigIssue(
+        error.issues.find((issue) =>
+          issue.path === "model.backbone.options.input_channels"
+        )!,
+      ),
+      /image input has 1 channel, but data\.blob_channel is true.*expected 2, received 1/,
+    );
+    const both = await loadExperiment(path, registry, {
+      set: [
+        "data.blob_channel=true",
+        "model.backbone.options.input_channels=2",
+      ],
+    });
+    assert.equal(both.data.blob_channel, true);
+    // Two channels without the blob channel is the opposite mismatch.
+    const extra = await configError(
+      loadExperiment(path, registry, {
+        set: ["model.backbone.options.input_channels=2"],
+      }),
+    );
+    assert.match(
+      formatConfigIssue(extra.issues[0]),
+      /image input has 2 channels, but data\.blob_channel is false.*expected 1, received 2/,
+    );
+  });
+});
+
 Deno.test("loadExperiment() names the file and line of invalid YAML", async () => {
   await withFiles(
     { "broken.yaml": "model:\n  miner: [unclosed\n" },

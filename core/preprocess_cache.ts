@@ -22,7 +22,8 @@
 
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { DataError } from "./errors.ts";
+import { BLOB_CHANNEL_OPTIONS, blobResponse } from "./blob_filter.ts";
+import { DataError, ShapeError } from "./errors.ts";
 import { canonicalJson } from "./experiment.ts";
 import { readVolume } from "./io/mod.ts";
 import {
@@ -216,16 +217,148 @@ export async function writePreprocessed(
     maskBytes: scan.mask.length,
     ...(fingerprint === undefined ? {} : { sourceFingerprint: fingerprint }),
   };
-  const temp = `${paths.sidecar}.tmp-${Deno.pid}-${
+  await writeTextAtomic(paths.sidecar, JSON.stringify(sidecar, null, 1));
+}
+
+// Temporary file + rename, so a reader never sees half a file.
+async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp-${Deno.pid}-${
     Math.floor(Math.random() * 0xffffffff).toString(16)
   }`;
   try {
-    await Deno.writeTextFile(temp, JSON.stringify(sidecar, null, 1));
-    await Deno.rename(temp, paths.sidecar);
+    await Deno.writeTextFile(temp, text);
+    await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
   }
+}
+
+/** Bumped when {@linkcode blobResponse}'s output changes, so cached blob channels are computed again. */
+export const BLOB_CHANNEL_VERSION = 1;
+
+// The blob channel's sidecar: which preprocessed entry (by the SHA-256 of
+// its sidecar's text) and which filter version it was computed from.
+interface BlobSidecar {
+  readonly version: number;
+  readonly entry: string;
+  readonly bytes: number;
+}
+
+function blobPaths(dir: string, seriesuid: string) {
+  checkName(seriesuid);
+  return {
+    image: join(dir, `${seriesuid}_blob.mhd`),
+    sidecar: join(dir, `${seriesuid}_blob.json`),
+  };
+}
+
+async function entryHash(dir: string, seriesuid: string): Promise<string> {
+  const text = await Deno.readTextFile(
+    cachedScanPaths(dir, seriesuid).sidecar,
+  );
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * Writes a cached scan's blob channel ({@linkcode blobResponse} of its
+ * image) beside it: `<seriesuid>_blob.mhd` (+ `.raw`, uint8 on the
+ * preprocessed grid), then `<seriesuid>_blob.json`, which ties it to the
+ * current entry. The scan's entry must already be written.
+ *
+ * @param dir the cache folder
+ * @param seriesuid the scan's id
+ * @param blob the blob response, one value per voxel of the cached image
+ * @throws {ShapeError} when `blob` does not match the cached scan's shape
+ */
+export async function writeBlobChannel(
+  dir: string,
+  seriesuid: string,
+  blob: Uint8Array,
+): Promise<void> {
+  const paths = blobPaths(dir, seriesuid);
+  const entry = await entryHash(dir, seriesuid);
+  const sidecar: Sidecar = JSON.parse(
+    await Deno.readTextFile(cachedScanPaths(dir, seriesuid).sidecar),
+  );
+  if (blob.length !== voxelCount(sidecar.shape)) {
+    throw new ShapeError(`blob channel of "${seriesuid}"`, [
+      ...sidecar.shape,
+    ], [blob.length]);
+  }
+  await writeMetaImage(
+    paths.image,
+    createVolume(blob, sidecar.shape, preprocessedGeometry(sidecar.grid)),
+  );
+  const blobSidecar: BlobSidecar = {
+    version: BLOB_CHANNEL_VERSION,
+    entry,
+    bytes: blob.length,
+  };
+  await writeTextAtomic(paths.sidecar, JSON.stringify(blobSidecar));
+}
+
+/**
+ * The blob channel of a cached scan: read from the cache when it was
+ * computed from this entry with the current filter, else computed
+ * ({@linkcode blobResponse}, about 10 s for a whole thorax) and written
+ * beside the entry. A failed write is logged and the computed channel
+ * returned.
+ *
+ * @param dir the cache folder holding the scan's entry
+ * @param seriesuid the scan's id
+ * @param scan the cached scan (as {@linkcode readPreprocessed} returned it)
+ * @param logger told when the channel is computed (debug) or cannot be written (warn)
+ * @param pad the preprocessing pad (voxels outside the lungs; default 170)
+ * @returns the blob response, uint8, one value per voxel of `scan.image`
+ */
+export async function cachedBlobChannel(
+  dir: string,
+  seriesuid: string,
+  scan: PreprocessedScan,
+  logger: Logger = nullLogger,
+  pad = TRAINING_PREPROCESS.padValue,
+): Promise<Uint8Array> {
+  const paths = blobPaths(dir, seriesuid);
+  const n = scan.image.length;
+  try {
+    const sidecar: BlobSidecar = JSON.parse(
+      await Deno.readTextFile(paths.sidecar),
+    );
+    if (
+      sidecar.version === BLOB_CHANNEL_VERSION && sidecar.bytes === n &&
+      sidecar.entry === await entryHash(dir, seriesuid)
+    ) {
+      const volume = await readMetaImage(paths.image);
+      if (volume.data instanceof Uint8Array && volume.data.length === n) {
+        return volume.data;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      logger.debug(`Blob channel of "${seriesuid}" could not be read`, {
+        error: String(error),
+      });
+    }
+  }
+  const started = performance.now();
+  const blob = blobResponse(scan.image, scan.shape, {
+    ...BLOB_CHANNEL_OPTIONS,
+    pad,
+  });
+  logger.debug(`Computed the blob channel of "${seriesuid}"`, {
+    ms: Math.round(performance.now() - started),
+  });
+  try {
+    await writeBlobChannel(dir, seriesuid, blob);
+  } catch (error) {
+    logger.warn(
+      `Cannot write the blob channel of "${seriesuid}" into the preprocessing cache ${dir}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  return blob;
 }
 
 /**

@@ -693,3 +693,31 @@ export function worldToPreprocessed(grid: PreprocessedGrid, worldMm: Zyx): Zyx {
 export function preprocessedToWorld(grid: PreprocessedGrid, voxel: Zyx): Zyx {
   return voxelToWorld(preprocessedGeometry(grid), voxel);
 }
+
+/**
+ * Channels of equal length interleaved voxel-major (`[voxels, channels]`
+ * flattened), the layout of a channels-last tensor.
+ *
+ * @param channels one array per channel, all of the same length
+ * @returns the interleaved values
+ * @throws {ShapeError} when the lengths differ
+ * @example
+ * ```ts
+ * import { interleaveChannels } from "./volume.ts";
+ * interleaveChannels([Float32Array.of(1, 2), Float32Array.of(3, 4)]); // Float32Array [1, 3, 2, 4]
+ * ```
+ */
+export function interleaveChannels(
+  channels: readonly Float32Array[],
+): Float32Array {
+  const c = channels.length;
+  const n = channels[0].length;
+  const out = new Float32Array(n * c);
+  for (const [k, channel] of channels.entries()) {
+    if (channel.length !== n) {
+      throw new ShapeError(`input channel ${k}`, [n], [channel.length]);
+    }
+    for (let i = 0, o = k; i < n; i++, o += c) out[o] = channel[i];
+  }
+  return out;
+}

@@ -193,6 +193,7 @@ async function runPredict(
           model,
           eval: experiment.eval,
           maxStride: backbone.maxStride,
+          blobChannel: experiment.data.blob_channel,
           logger: context.logger,
           progress: context.progress,
           // The held-out scans' entries of `pleura train` and `pleura

@@ -11,7 +11,11 @@ import { type Luna16Scan, openLuna16Dataset } from "../dataset/luna16.ts";
 import { loadExperiment } from "../experiment.ts";
 import type { PluginContext } from "../plugin.ts";
 import { INFERENCE_PREPROCESS, TRAINING_PREPROCESS } from "../preprocess.ts";
-import { preprocessDataset } from "../preprocess_cache.ts";
+import {
+  cachedBlobChannel,
+  preprocessDataset,
+  readPreprocessed,
+} from "../preprocess_cache.ts";
 import { createRng } from "../random.ts";
 import { type CliContext, UsageError } from "./context.ts";
 
@@ -134,6 +138,25 @@ async function runPreprocess(
       logger: context.logger,
     },
   );
+  // The blob channel is part of what a run reads from the cache.
+  let blobs = 0;
+  if (experiment.data.blob_channel) {
+    const ids = [...result.processed, ...result.cached];
+    context.progress.start("blob channels", ids.length, "scans");
+    for (const [i, seriesuid] of ids.entries()) {
+      const scan = await readPreprocessed(
+        result.dir,
+        seriesuid,
+        context.logger,
+      );
+      if (scan) {
+        await cachedBlobChannel(result.dir, seriesuid, scan, context.logger);
+        blobs++;
+      }
+      context.progress.step("blob channels", i + 1);
+    }
+    context.progress.end("blob channels");
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   context.print(
     `preprocessed ${result.processed.length}, already cached ${result.cached.length}, failed ${result.failed.length} of ${scans.length} scans (${
@@ -141,7 +164,9 @@ async function runPreprocess(
         ? `subsets ${folds[0].subsets.join(",")}`
         : folds.map((f) => `subsets ${f.subsets.join(",")} of ${f.root}`)
           .join("; ")
-    }, segmenter "${slot.plugin}", ${flags.mode}) → ${result.dir} [${seconds} s]`,
+    }, segmenter "${slot.plugin}", ${flags.mode})${
+      experiment.data.blob_channel ? `, ${blobs} blob channels` : ""
+    } → ${result.dir} [${seconds} s]`,
   );
   for (const f of result.failed) {
     context.print(`  failed ${f.seriesuid}: ${f.reason}`);

@@ -2,7 +2,7 @@
  * Exports built networks to ONNX models for inference: the backbone alone,
  * or backbone + anchor head (the detector the predict path runs through
  * onnxruntime-node). Graph inputs are channels-last, as the Backbone
- * interface fixes: `image` `[batch, d, h, w, 1]` and `coord`
+ * interface fixes: `image` `[batch, d, h, w, inputChannels]` and `coord`
  * `[batch, d/stride, h/stride, w/stride, 3]`.
  *
  * @module
@@ -30,9 +30,15 @@ export interface ExportedModel {
 
 const GRID = ["batch", "grid_depth", "grid_height", "grid_width"] as const;
 
-function declareInputs(graph: OnnxModelBuilder) {
+function declareInputs(graph: OnnxModelBuilder, backbone: Backbone) {
   return {
-    image: graph.input(IMAGE_INPUT, ["batch", "depth", "height", "width", 1]),
+    image: graph.input(IMAGE_INPUT, [
+      "batch",
+      "depth",
+      "height",
+      "width",
+      backbone.inputChannels,
+    ]),
     coord: graph.input(COORD_INPUT, [...GRID, 3]),
   };
 }
@@ -55,7 +61,7 @@ export function exportBackbone(
   network: BackboneNetwork,
 ): ExportedModel {
   const graph = createOnnxModelBuilder({ docString: "Pleura backbone" });
-  const inputs = declareInputs(graph);
+  const inputs = declareInputs(graph, backbone);
   const output = backbone.exportOnnx(network, graph, inputs);
   graph.output(output, [...GRID, backbone.output.channels]);
   return { bytes: graph.toBytes(), inputs, output };
@@ -87,7 +93,7 @@ export function exportDetector(
     );
   }
   const graph = createOnnxModelBuilder({ docString: "Pleura detector" });
-  const inputs = declareInputs(graph);
+  const inputs = declareInputs(graph, backbone);
   const features = backbone.exportOnnx(backboneNetwork, graph, inputs);
   const output = head.exportOnnx(headNetwork, graph, features);
   graph.output(output, [...GRID, head.anchors.length * VALUES_PER_ANCHOR]);

@@ -15,7 +15,7 @@ import { ShapeError } from "../errors.ts";
 import { nullProgress, type Progress } from "../logger.ts";
 import type { OnnxModel } from "../onnx/inference.ts";
 import { COORD_INPUT, IMAGE_INPUT } from "../onnx/export.ts";
-import { flipAxis, type Zyx } from "../volume.ts";
+import { flipAxis, interleaveChannels, type Zyx } from "../volume.ts";
 import {
   combinePatch,
   createCombined,
@@ -30,7 +30,8 @@ import {
 /**
  * Runs the detector on one patch.
  *
- * - `image`: `[d, h, w]` float32 flattened, normalised intensity ((v − 128)/128, about −1..1).
+ * - `image`: `[d, h, w, c]` float32 flattened, voxel-major: channel 0 the normalised
+ *   intensity ((v − 128)/128, about −1..1), then any extra input channels (c = image length / voxels).
  * - `coord`: `[d/stride, h/stride, w/stride, 3]` float32 flattened, positions in −0.5..0.5.
  * - `size`: the patch size (d, h, w), multiples of the backbone's max stride.
  * - result: the head output `[d/stride, h/stride, w/stride, anchors · 5]`
@@ -84,8 +85,12 @@ export function onnxPatchRunner(
   const outputName = model.outputNames[0];
   return async (image, coord, size) => {
     const cells = size.map((n) => n / stride);
+    const inputChannels = image.length / (size[0] * size[1] * size[2]);
     const results = await model.run({
-      [IMAGE_INPUT]: { data: image, dims: [1, size[0], size[1], size[2], 1] },
+      [IMAGE_INPUT]: {
+        data: image,
+        dims: [1, size[0], size[1], size[2], inputChannels],
+      },
       [COORD_INPUT]: {
         data: coord,
         dims: [1, cells[0], cells[1], cells[2], 3],
@@ -138,10 +143,11 @@ export function flipAveragedRunner(
   return async (image, coord, size) => {
     const cells: Zyx = [size[0] / stride, size[1] / stride, size[2] / stride];
     const sum = new Float32Array(cells[0] * cells[1] * cells[2] * channels);
+    const inputChannels = image.length / (size[0] * size[1] * size[2]);
     for (const flips of [[], [1], [2], [1, 2]] as const) {
       let input = image, position = coord;
       for (const axis of flips) {
-        input = flipAxis(input, size, axis);
+        input = flipAxis(input, size, axis, inputChannels);
         position = flipAxis(position, cells, axis, 3);
       }
       let output = await runPatch(input, position, size);
@@ -182,6 +188,12 @@ export interface SplitCombineSettings {
    * lung mask to `pad`, so a core of only `pad` has no lung in it.
    */
   readonly skipEmpty?: boolean;
+  /**
+   * Extra input channels after the intensity: uint8 volumes of the scan's
+   * shape, normalised like it ((v − 128)/128) and padded with 0 past the
+   * scan's far end (the blob response; default none).
+   */
+  readonly extraChannels?: readonly Uint8Array[];
 }
 
 /** What {@linkcode runSplitCombine} produced. */
@@ -233,6 +245,14 @@ export async function runSplitCombine(
   if (image.length !== voxels) {
     throw new ShapeError("preprocessed scan", [...shape], [image.length]);
   }
+  const extra = settings.extraChannels ?? [];
+  for (const [i, channel] of extra.entries()) {
+    if (channel.length !== voxels) {
+      throw new ShapeError(`extra input channel ${i + 1}`, [...shape], [
+        channel.length,
+      ]);
+    }
+  }
   if (lung && lung.length !== voxels) {
     throw new ShapeError("lung mask of the preprocessed scan", [...shape], [
       lung.length,
@@ -260,7 +280,11 @@ export async function runSplitCombine(
   progress.start("patches", todo.length, "patches");
   for (let i = 0; i < todo.length; i++) {
     const patch = todo[i];
-    const input = patchImage(image, tiling, patch, settings.pad);
+    const intensity = patchImage(image, tiling, patch, settings.pad);
+    const input = extra.length === 0 ? intensity : interleaveChannels([
+      intensity,
+      ...extra.map((channel) => patchImage(channel, tiling, patch, 0)),
+    ]);
     const coord = patchCoord(tiling, patch);
     const started = performance.now();
     const output = await runPatch(input, coord, patch.size);
@@ -277,7 +301,7 @@ export async function runSplitCombine(
       );
     }
     combinePatch(combined, tiling, patch, output, settings.channels);
-    inputVoxels += input.length;
+    inputVoxels += intensity.length;
     progress.step("patches", i + 1);
   }
   progress.end("patches");

@@ -8,8 +8,8 @@ import {
   runSplitCombine,
 } from "./network.ts";
 
-/** A stand-in network: output cell c holds the input voxel at 4c + 1 (one channel). */
-function sampler(calls: Zyx[]) {
+/** A stand-in network: output cell c holds the input voxel at 4c + offset (one channel). */
+function sampler(calls: Zyx[], offset = 1) {
   return (image: Float32Array, _coord: Float32Array, size: Zyx) => {
     calls.push(size);
     const cells = size.map((n) => n / 4);
@@ -18,12 +18,27 @@ function sampler(calls: Zyx[]) {
     for (let z = 0; z < cells[0]; z++) {
       for (let y = 0; y < cells[1]; y++) {
         for (let x = 0; x < cells[2]; x++) {
-          out[o++] =
-            image[((4 * z + 1) * size[1] + 4 * y + 1) * size[2] + 4 * x + 1];
+          out[o++] = image[
+            ((4 * z + offset) * size[1] + 4 * y + offset) * size[2] + 4 * x +
+            offset
+          ];
         }
       }
     }
     return out;
+  };
+}
+
+/** {@linkcode sampler} reading channel `channel` of a `channels`-channel input. */
+function channelSampler(channel: number, channels: number) {
+  // Offset 3: the last cell on x reads voxel 31, past the scan's end.
+  const one = sampler([], 3);
+  return (image: Float32Array, coord: Float32Array, size: Zyx) => {
+    const picked = new Float32Array(image.length / channels);
+    for (let i = 0; i < picked.length; i++) {
+      picked[i] = image[i * channels + channel];
+    }
+    return one(picked, coord, size);
   };
 }
 
@@ -270,4 +285,35 @@ Deno.test("flipAveragedRunner() leaves a flip-equivariant network unchanged (ima
       `value ${i}: ${averaged[i]} vs ${plain[i]}`,
     );
   }
+});
+
+Deno.test("runSplitCombine() feeds an extra channel beside the image, padded with 0 past the scan's end", async () => {
+  // 30 voxels on x: the patches reach past the far end (x 30, 31 are pad).
+  const shape: Zyx = [16, 16, 30];
+  const n = 16 * 16 * 30;
+  const image = Uint8Array.from({ length: n }, (_, i) => (i * 13) % 200);
+  const blob = Uint8Array.from({ length: n }, (_, i) => (i * 7) % 255);
+  const settings = { ...SETTINGS, skipEmpty: false };
+  const two = { ...settings, extraChannels: [blob] };
+  const first = await runSplitCombine(image, shape, channelSampler(0, 2), two);
+  const second = await runSplitCombine(image, shape, channelSampler(1, 2), two);
+  const alone = await runSplitCombine(image, shape, sampler([], 3), settings);
+  const blobAlone = await runSplitCombine(blob, shape, sampler([], 3), {
+    ...settings,
+    pad: 0,
+  });
+  assert.deepEqual(first.combined, alone.combined);
+  assert.deepEqual(second.combined, blobAlone.combined);
+  // Cell x = 7 reads x = 31, past the end: the image's pad and the blob's 0.
+  assert.equal(first.combined[7], (170 - 128) / 128);
+  assert.equal(second.combined[7], -1);
+  assert.equal(first.inputVoxels, alone.inputVoxels);
+  await assert.rejects(
+    () =>
+      runSplitCombine(image, shape, sampler([]), {
+        ...settings,
+        extraChannels: [blob.subarray(1)],
+      }),
+    { name: "ShapeError", message: /extra input channel 1/ },
+  );
 });

@@ -35,7 +35,13 @@ import {
   type Progress,
 } from "../logger.ts";
 import type { OnnxModel } from "../onnx/inference.ts";
-import { lookupCached, writePreprocessed } from "../preprocess_cache.ts";
+import { BLOB_CHANNEL_OPTIONS, blobResponse } from "../blob_filter.ts";
+import {
+  cachedBlobChannel,
+  lookupCached,
+  writeBlobChannel,
+  writePreprocessed,
+} from "../preprocess_cache.ts";
 import {
   INFERENCE_PREPROCESS,
   type PreprocessedScan,
@@ -93,6 +99,12 @@ export interface NetworkOptions {
   readonly logger?: Logger;
   /** Receives a `patches` task with one step per patch. */
   readonly progress?: Progress;
+  /**
+   * The model takes the blob response as a second input channel
+   * (`data.blob_channel`): it is computed after preprocessing
+   * ({@linkcode blobResponse}), or read from the cache (default false).
+   */
+  readonly blobChannel?: boolean;
 }
 
 /** The result of {@linkcode predictPreprocessed}. */
@@ -143,7 +155,11 @@ export interface PreprocessedPrediction {
 export async function predictPreprocessed(
   image: Uint8Array,
   shape: Zyx,
-  options: NetworkOptions & { readonly lung?: Uint8Array | null },
+  options: NetworkOptions & {
+    readonly lung?: Uint8Array | null;
+    /** The blob response of `image` (uint8, same shape): the model's second input channel. */
+    readonly blob?: Uint8Array | null;
+  },
 ): Promise<PreprocessedPrediction> {
   const { head } = options;
   const logger = options.logger ?? nullLogger;
@@ -173,6 +189,7 @@ export async function predictPreprocessed(
       channels,
       pad: options.pad ?? 170,
       skipEmpty: !options.runEmptyPatches,
+      extraChannels: options.blob ? [options.blob] : [],
     },
     options.lung ?? null,
     options.progress ?? nullProgress,
@@ -364,7 +381,13 @@ export async function predictScanDetailed(
 async function predictVolume(
   volume: Volume,
   options: PredictScanOptions,
-): Promise<{ result: ScanPrediction; prepared?: PreprocessedScan }> {
+): Promise<
+  {
+    result: ScanPrediction;
+    prepared?: PreprocessedScan;
+    blob?: Uint8Array | null;
+  }
+> {
   const seriesuid = options.seriesuid ?? "scan";
   const t0 = performance.now();
   const masks = await options.segmenter.segment(volume);
@@ -377,13 +400,20 @@ async function predictVolume(
   }
   const preprocessOptions = options.preprocessOptions ?? INFERENCE_PREPROCESS;
   const prepared = preprocessScan(volume, masks, preprocessOptions);
+  const blob = options.blobChannel
+    ? blobResponse(prepared.image, prepared.shape, {
+      ...BLOB_CHANNEL_OPTIONS,
+      pad: preprocessOptions.padValue,
+    })
+    : null;
   const t2 = performance.now();
   const result = await predictPrepared(prepared, {
     ...options,
     seriesuid,
+    blob,
     earlierMs: { readMs: 0, segmentMs: t1 - t0, preprocessMs: t2 - t1 },
   });
-  return { result, prepared };
+  return { result, prepared, blob };
 }
 
 /** The result for a scan in which the segmenter found no lung (logged). */
@@ -433,6 +463,8 @@ async function predictPrepared(
       "readMs" | "segmentMs" | "preprocessMs"
     >;
     readonly cached?: boolean;
+    /** The blob response of the preprocessed scan when the model takes it. */
+    readonly blob?: Uint8Array | null;
   },
 ): Promise<ScanPrediction> {
   const logger = options.logger ?? nullLogger;
@@ -443,6 +475,7 @@ async function predictPrepared(
     ...options,
     pad: preprocessOptions.padValue,
     lung: prepared.mask,
+    blob: options.blob,
   });
   const t3 = performance.now();
   const mmPerVoxel = prepared.grid.resolutionMm;
@@ -588,8 +621,17 @@ export async function predictDataset(
       : await lookupCached(options.cacheDir, scan, logger);
     let result: ScanPrediction;
     if (lookup?.scan) {
+      const blob = options.blobChannel
+        ? await cachedBlobChannel(
+          options.cacheDir!,
+          scan.seriesuid,
+          lookup.scan,
+          logger,
+        )
+        : null;
       result = await predictPrepared(lookup.scan, {
         ...scanOptions,
+        blob,
         cached: true,
         earlierMs: {
           readMs: performance.now() - started,
@@ -614,6 +656,7 @@ export async function predictDataset(
           options.cacheDir,
           scan.seriesuid,
           predicted.prepared,
+          predicted.blob ?? null,
           lookup?.fingerprint,
           logger,
         );
@@ -640,11 +683,13 @@ async function cacheScan(
   dir: string,
   seriesuid: string,
   prepared: PreprocessedScan,
+  blob: Uint8Array | null,
   fingerprint: string | undefined,
   logger: Logger,
 ): Promise<void> {
   try {
     await writePreprocessed(dir, seriesuid, prepared, fingerprint);
+    if (blob) await writeBlobChannel(dir, seriesuid, blob);
   } catch (error) {
     logger.warn(
       `Cannot write "${seriesuid}" into the preprocessing cache ${dir}: ${

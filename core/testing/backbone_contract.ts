@@ -20,7 +20,7 @@ import { createRng } from "../random.ts";
 import type { Zyx } from "../volume.ts";
 
 /**
- * Random backbone inputs: an image `[batch, d, h, w, 1]` of normal values
+ * Random backbone inputs: an image `[batch, d, h, w, channels]` of normal values
  * (sd 0.5, as normalised CT) and the coordinate grid
  * `[batch, d/stride, h/stride, w/stride, 3]` (linspace −0.5..0.5 per axis,
  * reference §4.6). The caller disposes of both.
@@ -30,6 +30,7 @@ import type { Zyx } from "../volume.ts";
  * @param batch batch size
  * @param size input `[d, h, w]`
  * @param seed seed of the image values
+ * @param channels image channels (the backbone's `inputChannels`; default 1)
  * @returns the two tensors
  * @example
  * ```ts ignore
@@ -42,10 +43,11 @@ export function backboneInputs(
   batch: number,
   size: Zyx,
   seed: number,
+  channels = 1,
 ): { image: tfTypes.Tensor5D; coord: tfTypes.Tensor5D } {
   const rng = createRng(seed);
   const [d, h, w] = size;
-  const values = new Float32Array(batch * d * h * w);
+  const values = new Float32Array(batch * d * h * w * channels);
   for (let i = 0; i < values.length; i++) values[i] = 0.5 * rng.normal();
   const [gd, gh, gw] = [d / stride, h / stride, w / stride];
   const grid = new Float32Array(batch * gd * gh * gw * 3);
@@ -63,7 +65,7 @@ export function backboneInputs(
     }
   }
   return {
-    image: engine.tf.tensor5d(values, [batch, d, h, w, 1]),
+    image: engine.tf.tensor5d(values, [batch, d, h, w, channels]),
     coord: engine.tf.tensor5d(grid, [batch, gd, gh, gw, 3]),
   };
 }
@@ -158,6 +160,7 @@ function runOnce(
     batch,
     size,
     7,
+    backbone.inputChannels,
   );
   try {
     const out = network.apply(image, coord, training);
@@ -212,7 +215,14 @@ export const BACKBONE_CHECKS: readonly BackboneCheck[] = [
             size.every((n) => n % backbone.maxStride === 0),
             `contract setup: size [${size}] is not a multiple of maxStride`,
           );
-          const { image, coord } = backboneInputs(engine, stride, 1, size, 3);
+          const { image, coord } = backboneInputs(
+            engine,
+            stride,
+            1,
+            size,
+            3,
+            backbone.inputChannels,
+          );
           const out = network.apply(image, coord, false);
           assert.deepEqual(out.shape, [
             1,
@@ -335,12 +345,13 @@ export const BACKBONE_CHECKS: readonly BackboneCheck[] = [
         // A depth that is not a multiple of maxStride (but of the stride when it can be).
         const odd = m > s ? m + s : m + 1;
         type Shape5 = [number, number, number, number, number];
+        const c = backbone.inputChannels;
         const cases: [Shape5, Shape5][] = [
-          [[1, m, m, m, 2], [1, m / s, m / s, m / s, 3]], // two channels
-          [[1, odd, m, m, 1], [1, Math.ceil(odd / s), m / s, m / s, 3]], // not a multiple
-          [[1, m, m, m, 1], [1, m / s, m / s, m / s, 2]], // coord channels
-          [[1, m, m, m, 1], [2, m / s, m / s, m / s, 3]], // coord batch
-          [[1, m, m, m, 1], [1, 2 * m / s, m / s, m / s, 3]], // coord grid
+          [[1, m, m, m, c + 1], [1, m / s, m / s, m / s, 3]], // one channel too many
+          [[1, odd, m, m, c], [1, Math.ceil(odd / s), m / s, m / s, 3]], // not a multiple
+          [[1, m, m, m, c], [1, m / s, m / s, m / s, 2]], // coord channels
+          [[1, m, m, m, c], [2, m / s, m / s, m / s, 3]], // coord batch
+          [[1, m, m, m, c], [1, 2 * m / s, m / s, m / s, 3]], // coord grid
         ];
         for (const [imageShape, coordShape] of cases) {
           const image = tf.zeros(imageShape) as tfTypes.Tensor5D;
@@ -370,6 +381,7 @@ export const BACKBONE_CHECKS: readonly BackboneCheck[] = [
           2,
           size,
           6,
+          backbone.inputChannels,
         );
         const run = (imageGradient: boolean) => {
           // The same dropout masks for both passes.
@@ -412,6 +424,7 @@ export const BACKBONE_CHECKS: readonly BackboneCheck[] = [
           2,
           size,
           5,
+          backbone.inputChannels,
         );
         const held = tf.memory().numTensors;
         for (let i = 0; i < 2; i++) {

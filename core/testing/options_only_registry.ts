@@ -35,9 +35,13 @@ export const optionsOnlyRegistry: Registry = createRegistry([
         "Preset",
       ),
       stride: z.int().default(4).describe("Output stride"),
+      input_channels: z.int().optional().describe(
+        "Image input channels (1 when absent)",
+      ),
     }),
     create: (options) => ({
       output: { channels: 128, stride: options.stride },
+      inputChannels: options.input_channels ?? 1,
       maxStride: 16,
       counts: unused,
       build: unused,

@@ -36,6 +36,7 @@ export function createToyBackbone(options: ToyBackboneOptions = {}): Backbone {
   const stride = 4;
   return {
     output: { channels: channels + 3, stride },
+    inputChannels: 1,
     maxStride: stride,
     counts: () => ({
       parameters: 27 * channels + 3 * channels,

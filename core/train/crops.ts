@@ -14,6 +14,7 @@ import type { Rng } from "../random.ts";
 import {
   type Cube,
   flipAxis,
+  interleaveChannels,
   NEIGHBOUR_DIRECTIONS,
   type Zyx,
 } from "../volume.ts";
@@ -26,6 +27,11 @@ export interface PreparedScan {
   readonly image: Uint8Array;
   /** Shape of `image`. */
   readonly shape: Zyx;
+  /**
+   * The blob response of `image` (uint8, same shape; `data.blob_channel`):
+   * crops then carry it as a second input channel.
+   */
+  readonly blob?: Uint8Array;
   /** Nodules in voxels of `image` (1 mm), centre and diameter. */
   readonly nodules: readonly Cube[];
 }
@@ -91,7 +97,11 @@ export interface CropOptions {
 
 /** One crop ready for the network. */
 export interface Crop {
-  /** Normalised intensities ((v − 128)/128), `[S, S, S]` flattened, ZYX. */
+  /**
+   * The network's image input `[S, S, S, C]` flattened, ZYX, channels last:
+   * normalised intensities ((v − 128)/128), then, when the scan has one, its
+   * blob channel normalised the same way (C = 1 or 2).
+   */
   readonly image: Float32Array;
   /** Coordinate input `[S/stride, S/stride, S/stride, 3]` flattened, channels last (z, y, x), −0.5..0.5. */
   readonly coord: Float32Array;
@@ -174,7 +184,9 @@ export function makeCrop(
   training: boolean,
 ): Crop {
   const crop = cutCrop(scans, list, index, options, rng, training);
-  if (training) augmentIntensity(crop.image, options, rng);
+  if (training) {
+    augmentIntensity(crop.image, options, rng, scans[0].blob ? 2 : 1);
+  }
   return crop;
 }
 
@@ -498,6 +510,7 @@ export function pasteNodule(
  * @param image normalised intensities ((v − 128)/128), changed in place
  * @param options the crop settings (`contrastRange`, `noiseRange`)
  * @param rng the crop's random source
+ * @param channels values per voxel of `image`; only the first (the intensity) changes (default 1)
  * @example
  * ```ts
  * import { augmentIntensity } from "./crops.ts";
@@ -511,18 +524,20 @@ export function augmentIntensity(
   image: Float32Array,
   options: Pick<CropOptions, "contrastRange" | "noiseRange">,
   rng: Rng,
+  channels = 1,
 ): void {
   const [cLo, cHi] = options.contrastRange ?? [1, 1];
   const [nLo, nHi] = options.noiseRange ?? [0, 0];
   const contrast = cLo === 1 && cHi === 1 ? 1 : rng.uniform(cLo, cHi);
   const sd = nLo === 0 && nHi === 0 ? 0 : rng.uniform(nLo, nHi) / 128;
+  // Only the intensities (channel 0 of each voxel) change.
   if (sd === 0) {
     if (contrast !== 1) {
-      for (let i = 0; i < image.length; i++) image[i] *= contrast;
+      for (let i = 0; i < image.length; i += channels) image[i] *= contrast;
     }
     return;
   }
-  for (let i = 0; i < image.length; i++) {
+  for (let i = 0; i < image.length; i += channels) {
     image[i] = image[i] * contrast + sd * rng.normal();
   }
 }
@@ -609,25 +624,18 @@ function assemble(
   },
 ): Crop {
   const S = options.cropSize;
-  const raw = extractCrop(
-    scan.image,
-    scan.shape,
-    start,
-    [size, size, size],
-    options.padValue,
-  );
-  if (how.paste) {
-    const { patch, site } = how.paste;
-    pasteNodule(raw, size, patch, [
-      site[0] - start[0],
-      site[1] - start[1],
-      site[2] - start[2],
-    ]);
-  }
-  let voxels: Uint8Array;
-  if (size === S) {
-    voxels = raw;
-  } else {
+  // Cuts one channel of the scan (pad `pad` outside it) to the S³ crop.
+  const cut = (volume: Uint8Array, pad: number, paste: boolean) => {
+    const raw = extractCrop(volume, scan.shape, start, [size, size, size], pad);
+    if (paste && how.paste) {
+      const { patch, site } = how.paste;
+      pasteNodule(raw, size, patch, [
+        site[0] - start[0],
+        site[1] - start[1],
+        site[2] - start[2],
+      ]);
+    }
+    if (size === S) return raw;
     // Resize by `scale`, then pad or cut back to S; the amount is computed on
     // z and applied to every axis (§4.4 step 4).
     const scaledSize = Math.round(size * scale);
@@ -636,14 +644,19 @@ function assemble(
       scaledSize,
       scaledSize,
     ]);
-    voxels = extractCrop(
+    return extractCrop(
       resized,
       [scaledSize, scaledSize, scaledSize],
       [0, 0, 0],
       [S, S, S],
-      options.padValue,
+      pad,
     );
-  }
+  };
+  // The blob channel is 0 (no blob) outside the scan.
+  const levels = [
+    cut(scan.image, options.padValue, true),
+    ...(scan.blob ? [cut(scan.blob, 0, false)] : []),
+  ];
   // Nodules overlapping the crop, in crop voxels (scaled).
   const shift = (cube: Cube): Cube => ({
     voxel: [
@@ -675,14 +688,16 @@ function assemble(
     }
     return line;
   });
-  const image = new Float32Array(S * S * S);
-  for (let i = 0; i < image.length; i++) image[i] = (voxels[i] - 128) / 128;
-  let imageOut: Float32Array = image;
+  let channels: Float32Array[] = levels.map((voxels) => {
+    const image = new Float32Array(S * S * S);
+    for (let i = 0; i < image.length; i++) image[i] = (voxels[i] - 128) / 128;
+    return image;
+  });
   if (how.augment) {
     // Flips of y and x (never z), p = 0.5 each (§4.5): image, coords and boxes.
     for (const axis of options.flip ? [1, 2] as const : []) {
       if (how.rng.next() < 0.5) {
-        imageOut = flipAxis(imageOut, [S, S, S], axis);
+        channels = channels.map((c) => flipAxis(c, [S, S, S], axis));
         axes[axis] = axes[axis].slice().reverse();
         const flipCube = (cube: Cube): Cube => {
           const voxel = [...cube.voxel] as [number, number, number];
@@ -697,7 +712,7 @@ function assemble(
     if (options.swap) {
       const order = permutation3(how.rng);
       if (order[0] !== 0 || order[1] !== 1 || order[2] !== 2) {
-        imageOut = permuteAxes(imageOut, S, order);
+        channels = channels.map((c) => permuteAxes(c, S, order));
         const permuted = order.map((a) => axes[a]);
         axes.splice(0, 3, ...permuted);
         const swapCube = (cube: Cube): Cube => ({
@@ -726,7 +741,7 @@ function assemble(
     }
   }
   return {
-    image: imageOut,
+    image: channels.length === 1 ? channels[0] : interleaveChannels(channels),
     coord,
     labels: {
       cropShape: [S, S, S],

@@ -424,3 +424,70 @@ Deno.test("makeCrop() with paste 1 puts the nodule next to the rod and targets i
   assert.deepEqual(a, b);
   assert.equal(rng.next(), twin.next());
 });
+
+Deno.test("makeCrop() cuts a scan's blob channel with the same scale, flips and swap as its image", () => {
+  // Image and blob are two different ramps; a scan whose image is the blob
+  // ramp, cut with the same random stream, must give channel 1. Pad 0 for
+  // both, since the blob channel pads with 0 (no blob) outside the scan.
+  const options: CropOptions = { ...OPTIONS, padValue: 0 };
+  const base = scanWithBalls([{ voxel: [24, 20, 28], diameter: 8 }]);
+  const blob = new Uint8Array(base.image.length);
+  for (let i = 0; i < blob.length; i++) blob[i] = (i * 7) % 251;
+  const withBlob: PreparedScan = { ...base, blob };
+  const blobAsImage: PreparedScan = { ...base, image: blob };
+  const list = buildSampleList([withBlob], [
+    { min_mm: 0, max_mm: 100, copies: 1 },
+  ]);
+  const S = options.cropSize;
+  for (let seed = 0; seed < 6; seed++) {
+    for (const index of [0, 1, 2]) {
+      const two = makeCrop(
+        [withBlob],
+        list,
+        index,
+        options,
+        createRng(seed),
+        true,
+      );
+      const image = makeCrop(
+        [base],
+        list,
+        index,
+        options,
+        createRng(seed),
+        true,
+      );
+      const other = makeCrop(
+        [blobAsImage],
+        list,
+        index,
+        options,
+        createRng(seed),
+        true,
+      );
+      assert.equal(two.image.length, 2 * S ** 3);
+      for (let i = 0; i < S ** 3; i++) {
+        assert.equal(two.image[2 * i], image.image[i]);
+        assert.equal(two.image[2 * i + 1], other.image[i]);
+      }
+      assert.deepEqual(two.labels, image.labels);
+      assert.deepEqual(two.coord, image.coord);
+    }
+  }
+});
+
+Deno.test("makeCrop() augments the intensity of a two-channel crop and leaves its blob channel alone", () => {
+  const base = scanWithBalls([{ voxel: [24, 24, 24], diameter: 8 }]);
+  const blob = new Uint8Array(base.image.length).fill(200);
+  const scan: PreparedScan = { ...base, blob };
+  const list = buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const contrast: CropOptions = { ...PLAIN, contrastRange: [2, 2] };
+  const crop = makeCrop([scan], list, 0, contrast, createRng(3), true);
+  const plain = makeCrop([scan], list, 0, PLAIN, createRng(3), true);
+  for (let i = 0; i < crop.image.length; i += 2) {
+    assert.equal(crop.image[i], 2 * plain.image[i]);
+    // Inside the scan the blob is 200: (200 − 128)/128.
+    assert.equal(crop.image[i + 1], plain.image[i + 1]);
+  }
+  assert.ok(plain.image.some((v, i) => i % 2 === 1 && v === 72 / 128));
+});

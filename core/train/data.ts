@@ -28,6 +28,7 @@ import {
   TRAINING_PREPROCESS,
 } from "../preprocess.ts";
 import {
+  cachedBlobChannel,
   type CacheSegmenter,
   preprocessDataset,
   readPreprocessed,
@@ -156,8 +157,17 @@ export async function prepareRunData(
     logger,
   );
 
-  // Training scans in memory, nodules mapped into each preprocessed frame.
+  // Training scans in memory, nodules mapped into each preprocessed frame;
+  // with data.blob_channel, each with its blob channel (computed into the
+  // cache the first time, ~10 s per scan).
+  const blobChannel = experiment.data.blob_channel;
+  const pad = experiment.train.pad_value;
   const train: PreparedScan[] = [];
+  if (blobChannel) {
+    logger.info(
+      "Reading the training scans with their blob channels (computed once per scan, then cached)",
+    );
+  }
   progress.start("load training scans", trainFold.scans.length, "scans");
   for (const [i, scan] of trainFold.scans.entries()) {
     const pre = await readPreprocessed(trainCache, scan.seriesuid, logger);
@@ -173,6 +183,17 @@ export async function prepareRunData(
         image: pre.image,
         shape: pre.shape,
         nodules,
+        ...(blobChannel
+          ? {
+            blob: await cachedBlobChannel(
+              trainCache,
+              scan.seriesuid,
+              pre,
+              logger,
+              pad,
+            ),
+          }
+          : {}),
       });
     }
     progress.step("load training scans", i + 1);
@@ -187,7 +208,7 @@ export async function prepareRunData(
     head,
     eval: experiment.eval,
     maxStride: backbone.maxStride,
-    pad: experiment.train.pad_value,
+    pad,
     logger,
   };
   const threads = experiment.eval.threads || undefined;
@@ -209,10 +230,20 @@ export async function prepareRunData(
         for (const [i, scan] of testFold.scans.entries()) {
           const pre = await readPreprocessed(testCache, scan.seriesuid, logger);
           if (pre) {
+            const blob = blobChannel
+              ? await cachedBlobChannel(
+                testCache,
+                scan.seriesuid,
+                pre,
+                logger,
+                pad,
+              )
+              : null;
             const { boxes } = await predictPreprocessed(pre.image, pre.shape, {
               ...predictSettings,
               model,
               lung: pre.mask,
+              blob,
             });
             detections.push(...toWorld(scan.seriesuid, pre, boxes));
           }
@@ -237,6 +268,7 @@ export async function prepareRunData(
           const { boxes } = await predictPreprocessed(scan.image, scan.shape, {
             ...predictSettings,
             model,
+            blob: scan.blob ?? null,
             // Mining counts as training time: one pass per patch.
             eval: { ...experiment.eval, flip_tta: false },
           });

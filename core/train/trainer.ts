@@ -562,12 +562,13 @@ function trainStep(
   const g = S / head.stride;
   const anchors = head.anchors.length;
   const rowsPerSample = g * g * g * anchors;
-  // Inputs and targets on the CPU.
-  const image = new Float32Array(B * S * S * S);
+  // Inputs and targets on the CPU; a crop holds every input channel.
+  const C = crops[0].image.length / (S * S * S);
+  const image = new Float32Array(B * S * S * S * C);
   const coord = new Float32Array(B * g * g * g * 3);
   const targets = new Float32Array(B * rowsPerSample * VALUES_PER_ANCHOR);
   crops.forEach((crop, b) => {
-    image.set(crop.image, b * S * S * S);
+    image.set(crop.image, b * S * S * S * C);
     coord.set(crop.coord, b * g * g * g * 3);
     targets.set(
       head.targets(crop.labels, true, rng),
@@ -581,7 +582,7 @@ function trainStep(
   const terms: Record<string, number> = {};
   let logits: Float32Array = new Float32Array(0);
   let selection: ReturnType<Miner["select"]> | undefined;
-  const imageTensor = tf.tensor5d(image, [B, S, S, S, 1]);
+  const imageTensor = tf.tensor5d(image, [B, S, S, S, C]);
   const coordTensor = tf.tensor5d(coord, [B, g, g, g, 3]);
   const targetTensor = tf.tensor2d(targets, [B * rowsPerSample, 5]);
   try {

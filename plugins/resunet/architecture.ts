@@ -64,6 +64,8 @@ export interface ResUnetArchitecture extends ResUnetShape {
   readonly convBias: boolean;
   /** Dropout rate on the back2 output in training (0 = none). */
   readonly dropout: number;
+  /** Channels of the image input (1: intensity; more with extra input channels). Default 1. */
+  readonly inputChannels?: number;
 }
 
 /** One convolution (or transposed convolution) followed by its batch norm. */
@@ -187,7 +189,15 @@ export function planResUnet(architecture: ResUnetArchitecture): ResUnetPlan {
 
   const a = architecture;
   const pre: [ConvUnit, ConvUnit] = [
-    unit("preBlock.conv1", "preBlock.bn1", "conv", 3, 1, a.preChannels, 0),
+    unit(
+      "preBlock.conv1",
+      "preBlock.bn1",
+      "conv",
+      3,
+      a.inputChannels ?? 1,
+      a.preChannels,
+      0,
+    ),
     unit(
       "preBlock.conv2",
       "preBlock.bn2",
@@ -294,7 +304,7 @@ export function countPlan(plan: ResUnetPlan): PlanCounts {
 }
 
 /**
- * Multiply-adds of one forward pass for a `[1, d, h, w, 1]` input: k³·in·out
+ * Multiply-adds of one forward pass for a `[1, d, h, w, input channels]` input: k³·in·out
  * per output voxel for a conv, in·out per output voxel for the 2³ stride-2
  * transposed conv (each output voxel sees one tap). Batch norm, ReLU, pooling
  * and adds are not counted.

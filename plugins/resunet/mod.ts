@@ -44,6 +44,7 @@ export const resunet = defineBackbone({
         channels: plan.architecture.backChannels[1],
         stride: OUTPUT_STRIDE,
       },
+      inputChannels: plan.architecture.inputChannels ?? 1,
       maxStride: MAX_STRIDE,
       counts: () => ({
         parameters: counts.parameters,

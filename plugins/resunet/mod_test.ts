@@ -18,6 +18,32 @@ backboneContract("resunet", {
     resunet.create(resunet.options.parse(TINY), testPluginContext()),
 });
 
+// The blob channel's backbone: the same network with a two-channel image.
+backboneContract("resunet (input_channels 2)", {
+  engines: ["cpu"],
+  create: () =>
+    resunet.create(
+      resunet.options.parse({ ...TINY, input_channels: 2 }),
+      testPluginContext(),
+    ),
+});
+
+Deno.test("resunet with input_channels 2 has one more input channel in preBlock.conv1 only", () => {
+  const create = (input_channels: number) =>
+    resunet.create(
+      resunet.options.parse({ preset: "small", input_channels }),
+      testPluginContext(),
+    );
+  const one = create(1), two = create(2);
+  assert.equal(one.inputChannels, 1);
+  assert.equal(two.inputChannels, 2);
+  // 3³ filter taps × 12 preBlock channels for the extra input channel.
+  assert.equal(
+    two.counts().parameters - one.counts().parameters,
+    27 * 12,
+  );
+});
+
 Deno.test("resunet publishes 128 channels at stride 4, max stride 16, and the reference counts", () => {
   const backbone = resunet.create(
     resunet.options.parse({}),

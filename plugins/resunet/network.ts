@@ -322,8 +322,13 @@ export function buildResUnet(
 
   function checkInputs(image: tfTypes.Tensor, coord: tfTypes.Tensor): void {
     const shape = image.shape;
-    if (shape.length !== 5 || shape[4] !== 1) {
-      throw new ShapeError("resunet image", [null, null, null, null, 1], shape);
+    const channels = plan.architecture.inputChannels ?? 1;
+    if (shape.length !== 5 || shape[4] !== channels) {
+      throw new ShapeError(
+        "resunet image",
+        [null, null, null, null, channels],
+        shape,
+      );
     }
     const bad = [1, 2, 3].filter((axis) =>
       shape[axis] <= 0 || shape[axis] % MAX_STRIDE !== 0

@@ -89,6 +89,7 @@ for (
       name: "Caffe-style (no BN affine, no bias)",
       options: { bn_affine: false, conv_bias: false },
     },
+    { name: "two input channels", options: { input_channels: 2 } },
   ]
 ) {
   Deno.test(`resunet ONNX export equals the tfjs eval forward within 1e-4 (${variant.name})`, async () => {
@@ -99,7 +100,14 @@ for (
       testPluginContext(),
     );
     const network = backbone.build(engine, createRng(2));
-    const input = backboneInputs(engine, 4, 2, [32, 16, 32], 3);
+    const input = backboneInputs(
+      engine,
+      4,
+      2,
+      [32, 16, 32],
+      3,
+      backbone.inputChannels,
+    );
     // Training passes give non-trivial running statistics to fold.
     for (let i = 0; i < 2; i++) {
       network.apply(input.image, input.coord, true).dispose();

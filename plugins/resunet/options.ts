@@ -49,6 +49,9 @@ export const resunetOptions = z.object({
   bn_epsilon: z.number().gt(0).default(1e-5).describe(
     "Added to the variance in batch norm (PyTorch 1e-5)",
   ),
+  input_channels: z.int().min(1).max(8).default(1).describe(
+    "Channels of the image input: 1 = intensity (the reference); 2 with the experiment's data.blob_channel",
+  ),
   conv_bias: z.boolean().default(true).describe(
     "Convolutions carry a bias (PyTorch default)",
   ),
@@ -71,6 +74,7 @@ export function architectureFromOptions(
     bnAffine: options.bn_affine,
     convBias: options.conv_bias,
     dropout: options.dropout,
+    inputChannels: options.input_channels,
   };
 }
 
