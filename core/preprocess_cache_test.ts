@@ -8,7 +8,9 @@ import {
   preprocessScan,
   TRAINING_PREPROCESS,
 } from "./preprocess.ts";
+import { BLOB_CHANNEL_OPTIONS, blobResponse } from "./blob_filter.ts";
 import {
+  cachedBlobChannel,
   cachedScanPaths,
   preprocessCacheKey,
   preprocessDataset,
@@ -112,6 +114,39 @@ Deno.test("readPreprocessed() treats a partial entry as absent", async () => {
     await writePreprocessed(dir, "b", scan);
     await Deno.remove(cachedScanPaths(dir, "b").sidecar);
     assert.equal(await readPreprocessed(dir, "b"), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cachedBlobChannel() computes the blob channel once, then reads it until the entry changes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { volume } = chestPhantom({ slices: 16 });
+    const masks = await countingSegmenter().segment(volume);
+    const scan = preprocessScan(volume, masks, TRAINING_PREPROCESS);
+    await writePreprocessed(dir, "a", scan);
+    const want = blobResponse(scan.image, scan.shape, BLOB_CHANNEL_OPTIONS);
+    assert.deepEqual(await cachedBlobChannel(dir, "a", scan), want);
+    const raw = join(dir, "a_blob.raw");
+    assert.deepEqual(await Deno.readFile(raw), want);
+    // A marked copy on disk is what the next call returns: it reads, it
+    // does not compute again.
+    const marked = want.map((v, i) => i === 0 ? v + 1 : v);
+    await Deno.writeFile(raw, marked);
+    assert.deepEqual(await cachedBlobChannel(dir, "a", scan), marked);
+    // The entry written again from other voxels: its sidecar differs, so the
+    // stored channel no longer belongs to it and is computed anew.
+    const other = preprocessScan(
+      chestPhantom({ slices: 20 }).volume,
+      await countingSegmenter().segment(chestPhantom({ slices: 20 }).volume),
+      TRAINING_PREPROCESS,
+    );
+    await writePreprocessed(dir, "a", other);
+    assert.deepEqual(
+      await cachedBlobChannel(dir, "a", other),
+      blobResponse(other.image, other.shape, BLOB_CHANNEL_OPTIONS),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,6 +8,8 @@ import { emptyLungMasks, lungMasksFrom } from "../lung_masks.ts";
 import type { Segmenter } from "../segmenter.ts";
 import { createVolume, cubeIou, type Volume, type Zyx } from "../volume.ts";
 import { createRng } from "../random.ts";
+import { BLOB_CHANNEL_OPTIONS, blobResponse } from "../blob_filter.ts";
+import { readPreprocessed } from "../preprocess_cache.ts";
 import {
   nmsTopKept,
   predictDataset,
@@ -447,4 +449,61 @@ Deno.test("nmsTopKept() equals full NMS cut to the first maxKept boxes", () => {
   calls = 0;
   nmsTopKept(counting, boxes, 0.05, 100);
   assert.equal(calls, 1);
+});
+
+Deno.test("predictDataset() with blobChannel feeds the blob response as channel 1, the same computed or read from the cache", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // testScan's air box with a 0 HU ball (radius 4 mm) in it.
+    const scan = testScan();
+    const [, H, W] = scan.shape;
+    for (let z = 10; z < 18; z++) {
+      for (let y = 20; y < 40; y++) {
+        for (let x = 25; x < 50; x++) {
+          const d2 = ((z - 14) * 2.5) ** 2 + ((y - 30) * 0.8) ** 2 +
+            ((x - 37) * 0.8) ** 2;
+          if (d2 <= 16) scan.data[(z * H + y) * W + x] = 0;
+        }
+      }
+    }
+    await writeVolume(join(dir, "a.mhd"), scan);
+    const cacheDir = join(dir, "cache", "key");
+    const predict = async () => {
+      const inputs: Float32Array[] = [];
+      const network = firingNetwork([32, 30, 33], []);
+      await predictDataset(
+        [{ seriesuid: "a", imagePath: join(dir, "a.mhd") }],
+        {
+          segmenter: thresholdSegmenter(),
+          head: testHead,
+          runPatch: (image, coord, size) => {
+            inputs.push(image);
+            assert.equal(image.length, 2 * size[0] * size[1] * size[2]);
+            return network(image, coord, size);
+          },
+          eval: SETTINGS,
+          cacheDir,
+          blobChannel: true,
+        },
+      );
+      return inputs;
+    };
+    const computed = await predict();
+    const cached = await predict();
+    assert.deepEqual(cached, computed);
+    const entry = await readPreprocessed(cacheDir, "a");
+    assert.ok(entry);
+    const blob = blobResponse(entry.image, entry.shape, BLOB_CHANNEL_OPTIONS);
+    assert.deepEqual(await Deno.readFile(join(cacheDir, "a_blob.raw")), blob);
+    const peak = Math.max(...blob);
+    assert.ok(peak > 20, `the ball's response (peak ${peak})`);
+    // Channel 1 carries the peak, normalised like the image.
+    assert.ok(
+      computed.some((input) =>
+        input.some((v, i) => i % 2 === 1 && v === (peak - 128) / 128)
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
