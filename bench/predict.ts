@@ -9,12 +9,15 @@
  * and its `eval` settings. Target: ≤ 60 s in total.
  *
  * `PLEURA_BENCH_PREDICT_SIDE` and `PLEURA_BENCH_PREDICT_MARGIN` override
- * `eval.side` and `eval.margin` to compare tilings.
+ * `eval.side` and `eval.margin` to compare tilings;
+ * `PLEURA_BENCH_PREDICT_CONFIG` names another experiment (e.g.
+ * `configs/base/cpu_blob.yaml`, whose blob channel is then computed after
+ * preprocessing and counted in its row).
  *
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createEngine } from "../core/engine/mod.ts";
 import { loadExperiment } from "../core/experiment.ts";
 import { readVolume, writeVolume } from "../core/io/mod.ts";
@@ -47,8 +50,10 @@ export const run: BenchSection = async () => {
     ["eval.side", Deno.env.get("PLEURA_BENCH_PREDICT_SIDE")],
     ["eval.margin", Deno.env.get("PLEURA_BENCH_PREDICT_MARGIN")],
   ].filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  const config = Deno.env.get("PLEURA_BENCH_PREDICT_CONFIG") ??
+    "configs/base/cpu.yaml";
   const experiment = await loadExperiment(
-    join(REPO_ROOT, "configs/base/cpu.yaml"),
+    resolve(REPO_ROOT, config),
     registry,
     { set: sets },
   );
@@ -109,6 +114,7 @@ export const run: BenchSection = async () => {
       model,
       eval: settings,
       maxStride: backbone.maxStride,
+      blobChannel: experiment.data.blob_channel,
       logger,
     });
     const totalMs = performance.now() - t;
@@ -148,16 +154,19 @@ export const run: BenchSection = async () => {
     const rows: [string, number][] = [
       ["read", readMs],
       ["segment", tm.segmentMs],
-      ["preprocess", tm.preprocessMs],
+      [
+        experiment.data.blob_channel ? "preprocess+blob" : "preprocess",
+        tm.preprocessMs,
+      ],
       ["network", tm.networkMs],
       ["decode+NMS", tm.decodeMs],
     ];
     for (const [name, ms] of rows) {
-      console.log(`  ${name.padEnd(11)} ${seconds(ms).padStart(6)} s`);
+      console.log(`  ${name.padEnd(15)} ${seconds(ms).padStart(6)} s`);
     }
     const total = totalMs / 1000;
     console.log(
-      `  ${"total".padEnd(11)} ${
+      `  ${"total".padEnd(15)} ${
         total.toFixed(1).padStart(6)
       } s  (target ≤ ${TARGET_S} s: ${total <= TARGET_S ? "met" : "MISSED"})`,
     );
