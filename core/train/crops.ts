@@ -185,7 +185,8 @@ export function makeCrop(
 ): Crop {
   const crop = cutCrop(scans, list, index, options, rng, training);
   if (training) {
-    augmentIntensity(crop.image, options, rng, scans[0].blob ? 2 : 1);
+    const channels = crop.image.length / options.cropSize ** 3;
+    augmentIntensity(crop.image, options, rng, channels);
   }
   return crop;
 }

@@ -159,7 +159,7 @@ export async function prepareRunData(
 
   // Training scans in memory, nodules mapped into each preprocessed frame;
   // with data.blob_channel, each with its blob channel (computed into the
-  // cache the first time, ~10 s per scan).
+  // cache the first time, ~3 s per scan).
   const blobChannel = experiment.data.blob_channel;
   const pad = experiment.train.pad_value;
   const train: PreparedScan[] = [];
