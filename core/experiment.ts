@@ -169,6 +169,9 @@ export const trainSectionSchema = z.object({
     paste: z.number().min(0).max(1).default(0).describe(
       "Share of nodule crops whose nodule is pasted next to dense tissue (a vessel, the pleura) at a random place of a random training scan instead of cropped where it lies; 0 = off, as in the reference",
     ),
+    blob_dropout: z.number().min(0).max(1).default(0).describe(
+      "With data.blob_channel: share of training crops whose blob channel is blanked (every voxel 0, no blob), so the network cannot lean on it alone; 0 = off",
+    ),
   }).strict().prefault({})
     .describe(
       "Augmentation: scale, flips and swap of target crops; contrast and noise of every training crop; nodules pasted onto dense tissue",
@@ -910,6 +913,16 @@ function crossChecks(
         "Pasted nodules have no blob response (it is computed once per scan), so paste cannot be used with data.blob_channel",
       expected: "0 when data.blob_channel is true",
       received: String(experiment.train.augmentation.paste),
+      file,
+    });
+  }
+  const blobDropout = experiment.train.augmentation.blob_dropout;
+  if (!experiment.data.blob_channel && blobDropout > 0) {
+    issues.push({
+      path: "train.augmentation.blob_dropout",
+      message: "There is no blob channel to blank: data.blob_channel is false",
+      expected: "0, or data.blob_channel: true",
+      received: String(blobDropout),
       file,
     });
   }

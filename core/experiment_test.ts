@@ -247,6 +247,14 @@ Deno.test("loadExperiment() checks the blob channel against the backbone's input
       formatConfigIssue(extra.issues[0]),
       /image input has 2 channels, but data\.blob_channel is false.*expected 1, received 2/,
     );
+    const dropout = await configError(
+      loadExperiment(path, registry, {
+        set: ["train.augmentation.blob_dropout=0.5"],
+      }),
+    );
+    assert.deepEqual(dropout.issues.map((issue) => issue.path), [
+      "train.augmentation.blob_dropout",
+    ]);
   });
 });
 

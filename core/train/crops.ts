@@ -93,6 +93,11 @@ export interface CropOptions {
    * {@linkcode pasteNodule}; absent or 0: off).
    */
   readonly pasteFraction?: number;
+  /**
+   * Share of training crops of a scan with a blob channel whose blob channel
+   * is blanked to 0 (no blob) everywhere (absent or 0: off).
+   */
+  readonly blobDropout?: number;
 }
 
 /** One crop ready for the network. */
@@ -171,7 +176,8 @@ export function epochLength(
  * pasted next to dense tissue elsewhere instead (copy-paste augmentation;
  * see {@linkcode findPasteSite}), and every crop of either kind then gets
  * the intensity augmentation ({@linkcode augmentIntensity}), so that it
- * cannot tell the two kinds apart.
+ * cannot tell the two kinds apart. A share `blobDropout` of the training
+ * crops of scans with a blob channel then have it blanked (level 0).
  *
  * @param training false gives deterministic, unaugmented target crops
  */
@@ -187,6 +193,11 @@ export function makeCrop(
   if (training) {
     const channels = crop.image.length / options.cropSize ** 3;
     augmentIntensity(crop.image, options, rng, channels);
+    const dropout = options.blobDropout ?? 0;
+    if (channels === 2 && dropout > 0 && rng.next() < dropout) {
+      // Level 0, normalised: (0 − 128)/128.
+      for (let i = 1; i < crop.image.length; i += 2) crop.image[i] = -1;
+    }
   }
   return crop;
 }

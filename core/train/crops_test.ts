@@ -491,3 +491,47 @@ Deno.test("makeCrop() augments the intensity of a two-channel crop and leaves it
   }
   assert.ok(plain.image.some((v, i) => i % 2 === 1 && v === 72 / 128));
 });
+
+Deno.test("makeCrop() with blobDropout 1 blanks the blob channel of training crops; 0 draws nothing", () => {
+  const base = scanWithBalls([{ voxel: [24, 24, 24], diameter: 8 }]);
+  const scan: PreparedScan = {
+    ...base,
+    blob: new Uint8Array(base.image.length).fill(200),
+  };
+  const list = buildSampleList([scan], [{ min_mm: 0, max_mm: 100, copies: 1 }]);
+  const plainRng = createRng(5);
+  const plain = makeCrop([scan], list, 0, PLAIN, plainRng, true);
+  const offRng = createRng(5);
+  const off = makeCrop(
+    [scan],
+    list,
+    0,
+    { ...PLAIN, blobDropout: 0 },
+    offRng,
+    true,
+  );
+  assert.deepEqual(off.image, plain.image);
+  assert.equal(offRng.next(), plainRng.next());
+  const dropped = makeCrop(
+    [scan],
+    list,
+    0,
+    { ...PLAIN, blobDropout: 1 },
+    createRng(5),
+    true,
+  );
+  for (let i = 0; i < dropped.image.length; i += 2) {
+    assert.equal(dropped.image[i], plain.image[i]);
+    assert.equal(dropped.image[i + 1], -1);
+  }
+  // Unaugmented crops keep their blob channel.
+  const kept = makeCrop(
+    [scan],
+    list,
+    0,
+    { ...PLAIN, blobDropout: 1 },
+    createRng(5),
+    false,
+  );
+  assert.ok(kept.image.some((v, i) => i % 2 === 1 && v === 72 / 128));
+});

@@ -694,6 +694,7 @@ export function stageSettings(
     contrastRange: train.augmentation.contrast,
     noiseRange: train.augmentation.noise,
     pasteFraction: train.augmentation.paste,
+    blobDropout: train.augmentation.blob_dropout,
   };
   return {
     stage,
