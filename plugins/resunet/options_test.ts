@@ -11,12 +11,14 @@ Deno.test("resunetOptions defaults to the reference preset with PyTorch settings
   assert.equal(options.conv_bias, true);
   assert.equal(options.bn_momentum, 0.1);
   assert.equal(options.bn_epsilon, 1e-5);
+  assert.equal(options.input_channels, 1);
   const arch = architectureFromOptions(options);
   assert.deepEqual(arch, {
     ...PRESETS.resunet150,
     bnAffine: true,
     convBias: true,
     dropout: 0.5,
+    inputChannels: 1,
   });
 });
 
