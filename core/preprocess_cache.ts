@@ -253,11 +253,19 @@ function blobPaths(dir: string, seriesuid: string) {
   };
 }
 
-async function entryHash(dir: string, seriesuid: string): Promise<string> {
+// The entry's sidecar: its text's hash (what a blob channel is tied to) and
+// its content.
+async function readEntrySidecar(
+  dir: string,
+  seriesuid: string,
+): Promise<{ hash: string; sidecar: Sidecar }> {
   const text = await Deno.readTextFile(
     cachedScanPaths(dir, seriesuid).sidecar,
   );
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return {
+    hash: createHash("sha256").update(text).digest("hex").slice(0, 16),
+    sidecar: JSON.parse(text),
+  };
 }
 
 /**
@@ -277,10 +285,7 @@ export async function writeBlobChannel(
   blob: Uint8Array,
 ): Promise<void> {
   const paths = blobPaths(dir, seriesuid);
-  const entry = await entryHash(dir, seriesuid);
-  const sidecar: Sidecar = JSON.parse(
-    await Deno.readTextFile(cachedScanPaths(dir, seriesuid).sidecar),
-  );
+  const { hash: entry, sidecar } = await readEntrySidecar(dir, seriesuid);
   if (blob.length !== voxelCount(sidecar.shape)) {
     throw new ShapeError(`blob channel of "${seriesuid}"`, [
       ...sidecar.shape,
@@ -327,7 +332,7 @@ export async function cachedBlobChannel(
     );
     if (
       sidecar.version === BLOB_CHANNEL_VERSION && sidecar.bytes === n &&
-      sidecar.entry === await entryHash(dir, seriesuid)
+      sidecar.entry === (await readEntrySidecar(dir, seriesuid)).hash
     ) {
       const volume = await readMetaImage(paths.image);
       if (volume.data instanceof Uint8Array && volume.data.length === n) {
