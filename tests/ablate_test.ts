@@ -4,7 +4,7 @@ import { formatAblationTable } from "../core/cli/ablate.ts";
 import type { RunRecord } from "../core/run_store.ts";
 import { openRunStore } from "../core/run_store_sqlite.ts";
 import { writeSyntheticDataset } from "../core/synth/dataset.ts";
-import { REPO_ROOT } from "../core/testing/shared_data.ts";
+import { pleuraCommand } from "./fixtures.ts";
 
 Deno.test("formatAblationTable() aligns CPM, CI and the paired difference per variant", () => {
   const run = (id: string, cpm?: number, ci?: [number, number]) =>
@@ -64,22 +64,10 @@ Deno.test({
         "eval.bootstrap=0",
       ].flatMap((s) => ["--set", s]);
       const runs = join(dir, "runs");
-      const output = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "main.ts",
-          "ablate",
-          "configs/ablations/miner.yaml",
-          "--runs",
-          runs,
-          ...sets,
-        ],
-        cwd: REPO_ROOT,
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).output();
+      const output = await pleuraCommand(
+        ["ablate", "configs/ablations/miner.yaml", "--runs", runs, ...sets],
+        "piped",
+      ).output();
       const stdout = new TextDecoder().decode(output.stdout);
       assert.equal(
         output.code,

@@ -10,18 +10,11 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readCandidatesCsv } from "../core/dataset/luna16.ts";
-import { REPO_ROOT } from "../core/testing/shared_data.ts";
 import { openRunStore } from "../core/run_store_sqlite.ts";
-import { train, withTinyExperiment } from "./fixtures.ts";
+import { pleuraCommand, train, withTinyExperiment } from "./fixtures.ts";
 
 async function predict(...args: string[]): Promise<void> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "predict", ...args],
-    cwd: REPO_ROOT,
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const output = await pleuraCommand(["predict", ...args]).output();
   const stderr = new TextDecoder().decode(output.stderr);
   assert.equal(output.code, 0, stderr.slice(-2000));
 }

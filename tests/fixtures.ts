@@ -104,20 +104,32 @@ export function train(
   runs: string,
   set: readonly string[] = [],
 ): Deno.ChildProcess {
+  return pleuraCommand([
+    "train",
+    config,
+    "--runs",
+    runs,
+    ...set.flatMap((s) => ["--set", s]),
+  ]).spawn();
+}
+
+/**
+ * `deno run -A main.ts ARGS` in the repository, without colours; stderr is
+ * piped, stdout discarded unless `stdout` is `"piped"`.
+ *
+ * @param args the CLI's arguments (command first)
+ * @param stdout what to do with stdout (default `"null"`)
+ * @returns the command, not started
+ */
+export function pleuraCommand(
+  args: readonly string[],
+  stdout: "null" | "piped" = "null",
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "train",
-      config,
-      "--runs",
-      runs,
-      ...set.flatMap((s) => ["--set", s]),
-    ],
+    args: ["run", "-A", "main.ts", ...args],
     cwd: REPO_ROOT,
-    stdout: "null",
+    stdout,
     stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).spawn();
+  });
 }
